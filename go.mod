@@ -1,0 +1,3 @@
+module github.com/baco-go/baco
+
+go 1.26.8
