@@ -36,6 +36,11 @@ type Info struct {
 	ContextLen int
 	// ChatTemplate is the model's chat template source, or "".
 	ChatTemplate string
+	// Tokenizer is the vocabulary style: "spm" (SentencePiece, ▁ for
+	// spaces), "bpe" (byte-level BPE, Ġ for spaces) or "" when unknown.
+	Tokenizer string
+	// ControlIDs are the ids of control tokens (BOS, EOS, chat markers).
+	ControlIDs []int32
 	// Caps are the backend's capabilities.
 	Caps Caps
 }
