@@ -1,0 +1,438 @@
+package llama
+
+import (
+	"context"
+	"fmt"
+	"math"
+)
+
+// Batch is one sequence's share of a Forward call: the tokens to append to
+// its cache.
+type Batch struct {
+	// Cache is the sequence's KV cache (from this model's NewCache).
+	Cache *Cache
+	// Tokens are appended in order; at least one.
+	Tokens []int32
+	// AllLogits asks for the logits after every appended token instead of
+	// only after the last one.
+	AllLogits bool
+}
+
+// logitsRows is the most output rows one output-head product computes, to
+// bound the logits scratch (vocab × logitsRows floats).
+const logitsRows = 64
+
+// Forward appends the tokens of every batch to its cache in one pass over
+// the weights per chunk of at most the chunk size (DefaultChunk) token rows,
+// and writes logits into out[i] (len(out) must equal len(seqs)): VocabSize
+// floats for the last token of seqs[i], or len(Tokens) × VocabSize floats
+// (token-major) with AllLogits. out[i] is reused when its capacity allows
+// and reallocated otherwise.
+//
+// Every batch is validated before anything runs (token ids in range, cache
+// of this model, no cache twice, context length not exceeded), so an error
+// leaves every cache untouched. When ctx is cancelled between chunks the
+// caches are rolled back to their lengths on entry and ctx's error is
+// returned.
+func (m *Model) Forward(ctx context.Context, seqs []Batch, out [][]float32) error {
+	if len(out) != len(seqs) {
+		return fmt.Errorf("llama: forward: %d output slots for %d sequences", len(out), len(seqs))
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	total := 0
+	for i, b := range seqs {
+		if err := m.validate(i, b, seqs[:i]); err != nil {
+			return err
+		}
+		total += len(b.Tokens)
+	}
+	if total == 0 {
+		return nil
+	}
+	V := m.cfg.VocabSize
+	s := &m.s
+	s.seqs = seqs
+	s.orig = s.orig[:0]
+	for i, b := range seqs {
+		need := V
+		if b.AllLogits {
+			need = V * len(b.Tokens)
+		}
+		if cap(out[i]) >= need {
+			out[i] = out[i][:need]
+		} else {
+			out[i] = make([]float32, need)
+		}
+		s.orig = append(s.orig, b.Cache.n)
+		b.Cache.reserve(b.Cache.n + len(b.Tokens))
+	}
+	s.out = out
+	defer func() { s.seqs, s.out = nil, nil }()
+
+	bi, ti := 0, 0 // cursor: batch, token within batch
+	for bi < len(seqs) {
+		if err := ctx.Err(); err != nil {
+			for i, b := range seqs {
+				b.Cache.n = s.orig[i]
+			}
+			return fmt.Errorf("llama: forward: %w", err)
+		}
+		s.reset()
+		for bi < len(seqs) && len(s.rowB) < m.chunk {
+			b := seqs[bi]
+			s.rowB = append(s.rowB, int32(bi))
+			s.rowT = append(s.rowT, int32(ti))
+			s.rowPos = append(s.rowPos, int32(b.Cache.n+ti))
+			ti++
+			if ti == len(b.Tokens) {
+				bi, ti = bi+1, 0
+			}
+		}
+		m.chunkForward()
+		// Positions of this chunk are now in the caches.
+		for r := range s.rowB {
+			c := seqs[s.rowB[r]].Cache
+			if p := int(s.rowPos[r]) + 1; p > c.n {
+				c.n = p
+			}
+		}
+	}
+	return nil
+}
+
+// validate checks batch i against the model and the batches before it.
+func (m *Model) validate(i int, b Batch, prev []Batch) error {
+	if b.Cache == nil {
+		return fmt.Errorf("llama: forward: sequence %d: nil cache", i)
+	}
+	if b.Cache.model != m {
+		return fmt.Errorf("llama: forward: sequence %d: cache belongs to another model", i)
+	}
+	if len(b.Tokens) == 0 {
+		return fmt.Errorf("llama: forward: sequence %d: no tokens to append", i)
+	}
+	for j, p := range prev {
+		if p.Cache == b.Cache {
+			return fmt.Errorf("llama: forward: sequences %d and %d share one cache", j, i)
+		}
+	}
+	for j, t := range b.Tokens {
+		if t < 0 || int(t) >= m.cfg.VocabSize {
+			return fmt.Errorf("llama: forward: sequence %d token %d: id %d out of range [0, %d)", i, j, t, m.cfg.VocabSize)
+		}
+	}
+	if n := b.Cache.n + len(b.Tokens); n > m.cfg.ContextLen {
+		return fmt.Errorf("llama: forward: sequence %d: %d cached + %d new tokens exceed the context length %d: %w",
+			i, b.Cache.n, len(b.Tokens), m.cfg.ContextLen, ErrContextOverflow)
+	}
+	return nil
+}
+
+// chunkForward runs the rows in m.s through every layer and writes the
+// requested logits.
+func (m *Model) chunkForward() {
+	s := &m.s
+	cfg := &m.cfg
+	T := len(s.rowB)
+	s.ensure(m, T)
+	dim, qDim, kvDim, ff := cfg.Dim, cfg.QDim(), cfg.KVDim(), cfg.FFDim
+	x, xb, xb2 := s.x[:T*dim], s.xb[:T*dim], s.xb2[:T*dim]
+	q, k, v, att := s.q[:T*qDim], s.k[:T*kvDim], s.v[:T*kvDim], s.att[:T*qDim]
+	gate, up := s.gate[:T*ff], s.up[:T*ff]
+
+	for r := range T {
+		b := s.seqs[s.rowB[r]]
+		m.tokEmbd.RowF32(int(b.Tokens[s.rowT[r]]), x[r*dim:(r+1)*dim])
+	}
+	m.ropeTables(T)
+	pool := m.pool
+	for l := range m.layers {
+		L := &m.layers[l]
+		s.layer = l
+		m.rmsNormRows(xb, x, L.attnNorm, T)
+		pool.MatMul(L.wq, xb, T, q)
+		pool.MatMul(L.wk, xb, T, k)
+		pool.MatMul(L.wv, xb, T, v)
+		m.rows(T, m.fnRopeStore)
+		m.attention(T)
+		pool.MatMul(L.wo, att, T, xb2)
+		addInto(x, xb2)
+		m.rmsNormRows(xb, x, L.ffnNorm, T)
+		pool.MatMul(L.wGate, xb, T, gate)
+		pool.MatMul(L.wUp, xb, T, up)
+		m.rows(T, m.fnSwiGLU)
+		pool.MatMul(L.wDown, gate, T, xb2)
+		addInto(x, xb2)
+	}
+	m.logits(T)
+}
+
+// logits normalises the rows that need logits and runs the output head on
+// them, logitsRows at a time, copying each row's logits to its slot.
+func (m *Model) logits(T int) {
+	s := &m.s
+	dim, V := m.cfg.Dim, m.cfg.VocabSize
+	sel := s.sel[:0]
+	for r := range T {
+		b := s.seqs[s.rowB[r]]
+		if b.AllLogits || int(s.rowT[r]) == len(b.Tokens)-1 {
+			sel = append(sel, int32(r))
+		}
+	}
+	s.sel = sel
+	for lo := 0; lo < len(sel); lo += logitsRows {
+		hi := min(lo+logitsRows, len(sel))
+		n := hi - lo
+		xs := s.xsel[:n*dim]
+		for i, r := range sel[lo:hi] {
+			rmsNorm(xs[i*dim:(i+1)*dim], s.x[int(r)*dim:(int(r)+1)*dim], m.outNorm, m.cfg.NormEps)
+		}
+		lg := s.logitsBuf[:n*V]
+		m.pool.MatMul(m.output, xs, n, lg)
+		for i, r := range sel[lo:hi] {
+			bi := s.rowB[r]
+			off := 0
+			if s.seqs[bi].AllLogits {
+				off = int(s.rowT[r]) * V
+			}
+			copy(s.out[bi][off:off+V], lg[i*V:(i+1)*V])
+		}
+	}
+}
+
+// rows runs fn over [0, T) rows, in parallel when there are enough rows to
+// pay for the hand-off.
+func (m *Model) rows(T int, fn func(lo, hi int)) {
+	if T < 4 {
+		fn(0, T)
+		return
+	}
+	m.pool.Parallel(T, fn)
+}
+
+// rmsNormRows writes RMSNorm(src row) ⊙ w into dst for T rows.
+func (m *Model) rmsNormRows(dst, src, w []float32, T int) {
+	s := &m.s
+	s.normDst, s.normSrc, s.normW = dst, src, w
+	m.rows(T, m.fnRMSNorm)
+}
+
+func (m *Model) rmsNormRange(lo, hi int) {
+	s := &m.s
+	dim := m.cfg.Dim
+	for r := lo; r < hi; r++ {
+		rmsNorm(s.normDst[r*dim:(r+1)*dim], s.normSrc[r*dim:(r+1)*dim], s.normW, m.cfg.NormEps)
+	}
+}
+
+// rmsNorm writes x / sqrt(mean(x²) + eps) ⊙ w into dst.
+func rmsNorm(dst, x, w []float32, eps float32) {
+	var ss float64
+	for _, v := range x {
+		ss += float64(v) * float64(v)
+	}
+	scale := float32(1 / math.Sqrt(ss/float64(len(x))+float64(eps)))
+	w = w[:len(x)]
+	dst = dst[:len(x)]
+	for i, v := range x {
+		dst[i] = w[i] * (scale * v)
+	}
+}
+
+// addInto adds src to dst element-wise.
+func addInto(dst, src []float32) {
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] += src[i]
+	}
+}
+
+// swiGLURange computes gate = silu(gate) ⊙ up for rows [lo, hi).
+func (m *Model) swiGLURange(lo, hi int) {
+	ff := m.cfg.FFDim
+	g := m.s.gate[lo*ff : hi*ff]
+	u := m.s.up[lo*ff : hi*ff]
+	for i, x := range g {
+		g[i] = float32(float64(x)/(1+math.Exp(-float64(x)))) * u[i]
+	}
+}
+
+// ropeTables fills the cos/sin tables of every row's position.
+func (m *Model) ropeTables(T int) {
+	s := &m.s
+	r := &m.cfg.Rope
+	half := r.Dims / 2
+	for row := range T {
+		pos := float64(s.rowPos[row])
+		cs := s.cos[row*half : (row+1)*half]
+		sn := s.sin[row*half : (row+1)*half]
+		for i := range half {
+			extrap := pos * m.invFreq[i]
+			theta := r.FreqScale * extrap
+			mscale := r.AttnFactor
+			if r.ExtFactor != 0 {
+				ramp := yarnRamp(m.corrLo, m.corrHi, i) * r.ExtFactor
+				theta = theta*(1-ramp) + extrap*ramp
+				mscale *= 1 + 0.1*math.Log(1/r.FreqScale)
+			}
+			sin, cos := math.Sincos(theta)
+			cs[i] = float32(cos * mscale)
+			sn[i] = float32(sin * mscale)
+		}
+	}
+}
+
+// yarnRamp is ggml's rope_yarn_ramp for rotated pair i.
+func yarnRamp(low, high float64, i int) float64 {
+	y := (float64(i) - low) / math.Max(0.001, high-low)
+	return 1 - math.Min(1, math.Max(0, y))
+}
+
+// yarnCorrDims is ggml_rope_yarn_corr_dims.
+func yarnCorrDims(nDims, nCtxOrig int, base, betaFast, betaSlow float64) (lo, hi float64) {
+	corr := func(nRot float64) float64 {
+		return float64(nDims) * math.Log(float64(nCtxOrig)/(nRot*2*math.Pi)) / (2 * math.Log(base))
+	}
+	lo = math.Max(0, math.Floor(corr(betaFast)))
+	hi = math.Min(float64(nDims-1), math.Ceil(corr(betaSlow)))
+	return lo, hi
+}
+
+// ropeStoreRange adds the q/k/v biases, rotates q and k of rows [lo, hi)
+// and stores their keys and values in the caches.
+func (m *Model) ropeStoreRange(lo, hi int) {
+	s := &m.s
+	cfg := &m.cfg
+	L := &m.layers[s.layer]
+	qDim, kvDim, hd := cfg.QDim(), cfg.KVDim(), cfg.HeadDim
+	half := cfg.Rope.Dims / 2
+	for r := lo; r < hi; r++ {
+		q := s.q[r*qDim : (r+1)*qDim]
+		k := s.k[r*kvDim : (r+1)*kvDim]
+		v := s.v[r*kvDim : (r+1)*kvDim]
+		if L.bq != nil {
+			addInto(q, L.bq)
+			addInto(k, L.bk)
+			addInto(v, L.bv)
+		}
+		cs := s.cos[r*half : (r+1)*half]
+		sn := s.sin[r*half : (r+1)*half]
+		for h := 0; h < qDim; h += hd {
+			rope(q[h:h+hd], cs, sn, cfg.Rope.NeoX)
+		}
+		for h := 0; h < kvDim; h += hd {
+			rope(k[h:h+hd], cs, sn, cfg.Rope.NeoX)
+		}
+		c := s.seqs[s.rowB[r]].Cache
+		off := int(s.rowPos[r]) * kvDim
+		copy(c.k[s.layer][off:off+kvDim], k)
+		copy(c.v[s.layer][off:off+kvDim], v)
+	}
+}
+
+// rope rotates one head in place: pairs (x[2i], x[2i+1]) (normal) or
+// (x[i], x[i+len(cs)]) (NeoX) by the angles whose cos/sin are cs/sn.
+func rope(x, cs, sn []float32, neox bool) {
+	half := len(cs)
+	if neox {
+		a, b := x[:half], x[half:2*half]
+		for i := range half {
+			x0, x1 := a[i], b[i]
+			a[i] = x0*cs[i] - x1*sn[i]
+			b[i] = x0*sn[i] + x1*cs[i]
+		}
+		return
+	}
+	x = x[:2*half]
+	for i := range half {
+		x0, x1 := x[2*i], x[2*i+1]
+		x[2*i] = x0*cs[i] - x1*sn[i]
+		x[2*i+1] = x0*sn[i] + x1*cs[i]
+	}
+}
+
+// attention computes, for every row and query head, softmax(q·K/√d)·V over
+// the row's sequence up to and including the row's position. Work is split
+// into slots, each with its own score buffer; within a slot tasks are
+// ordered head-major so consecutive tasks reuse one head's keys.
+func (m *Model) attention(T int) {
+	s := &m.s
+	tasks := T * m.cfg.Heads
+	slots := min(tasks, len(s.scores))
+	s.attTasks, s.attSlots = tasks, slots
+	if slots == 1 {
+		m.attentionRange(0, 1)
+		return
+	}
+	m.pool.Parallel(slots, m.fnAttention)
+}
+
+func (m *Model) attentionRange(lo, hi int) {
+	s := &m.s
+	cfg := &m.cfg
+	qDim, kvDim, hd := cfg.QDim(), cfg.KVDim(), cfg.HeadDim
+	group := cfg.Heads / cfg.KVHeads
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	T := len(s.rowB)
+	for slot := lo; slot < hi; slot++ {
+		scores := s.scores[slot]
+		t0 := slot * s.attTasks / s.attSlots
+		t1 := (slot + 1) * s.attTasks / s.attSlots
+		for t := t0; t < t1; t++ {
+			h, r := t/T, t%T
+			c := s.seqs[s.rowB[r]].Cache
+			n := int(s.rowPos[r]) + 1
+			kvOff := (h / group) * hd
+			K, V := c.k[s.layer], c.v[s.layer]
+			q := s.q[r*qDim+h*hd : r*qDim+(h+1)*hd]
+			sc := scores[:n]
+			maxv := float32(math.Inf(-1))
+			for p := range n {
+				kp := K[p*kvDim+kvOff : p*kvDim+kvOff+hd]
+				d := dot(q, kp) * scale
+				sc[p] = d
+				if d > maxv {
+					maxv = d
+				}
+			}
+			var sum float64
+			for p, d := range sc {
+				e := math.Exp(float64(d - maxv))
+				sc[p] = float32(e)
+				sum += e
+			}
+			inv := float32(1 / sum)
+			o := s.att[r*qDim+h*hd : r*qDim+(h+1)*hd]
+			clear(o)
+			for p, w := range sc {
+				axpy(o, V[p*kvDim+kvOff:p*kvDim+kvOff+hd], w*inv)
+			}
+		}
+	}
+}
+
+// dot returns a·b (len(b) ≥ len(a)).
+func dot(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// axpy adds w·x to y.
+func axpy(y, x []float32, w float32) {
+	x = x[:len(y)]
+	for i := range y {
+		y[i] += w * x[i]
+	}
+}
