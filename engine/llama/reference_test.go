@@ -24,10 +24,10 @@ type refModel struct {
 }
 
 type refLayer struct {
-	attnNorm, ffnNorm         []float64
-	wq, wk, wv, wo            [][]float64
-	bq, bk, bv                []float64
-	gate, up, down            [][]float64
+	attnNorm, ffnNorm []float64
+	wq, wk, wv, wo    [][]float64
+	bq, bk, bv        []float64
+	gate, up, down    [][]float64
 }
 
 // newRefModel reads the weights straight from the file's tensors with the
