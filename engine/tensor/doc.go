@@ -1,0 +1,15 @@
+// Package tensor holds the numeric kernels of the embedded GGUF inference
+// engine: the ggml block layouts of the supported tensor types (F32, F16,
+// BF16, Q8_0, Q4_0, Q4_K, Q6_K), ggml's reference quantisers and
+// dequantisers ported bit-exactly to Go, and a persistent worker pool that
+// runs matrix–vector and matrix–batch products with dequantisation fused into
+// the dot product.
+//
+// Quantised weights are never expanded to F32: activations are quantised once
+// per call to int8 blocks (Q8_0 blocks against Q8_0/Q4_0 weights, Q8_K
+// super-blocks against K-quant weights) and dotted in integer arithmetic with
+// the per-block scales applied afterwards, as ggml does.
+//
+// On amd64 with AVX2+FMA+F16C the inner dot products run in Go assembly; the
+// build tag purego forces the portable Go kernels everywhere.
+package tensor
