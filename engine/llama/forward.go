@@ -83,7 +83,7 @@ func (m *Model) Forward(ctx context.Context, seqs []Batch, out [][]float32) erro
 			b := seqs[bi]
 			s.rowB = append(s.rowB, int32(bi))
 			s.rowT = append(s.rowT, int32(ti))
-			s.rowPos = append(s.rowPos, int32(b.Cache.n+ti))
+			s.rowPos = append(s.rowPos, int32(s.orig[bi]+ti))
 			ti++
 			if ti == len(b.Tokens) {
 				bi, ti = bi+1, 0
