@@ -209,6 +209,9 @@ func parse(data []byte) (*File, error) {
 			return nil, err
 		}
 		p.name = key
+		if key == "" {
+			return nil, p.errorf(ErrMalformed, "empty key")
+		}
 		if _, dup := f.kvIndex[key]; dup {
 			return nil, p.errorf(ErrMalformed, "duplicate key")
 		}
@@ -279,6 +282,9 @@ func (p *parser) tensorInfo(ti *TensorInfo, alignment uint64) error {
 	name, err := p.str("name")
 	if err != nil {
 		return err
+	}
+	if name == "" {
+		return p.errorf(ErrMalformed, "empty tensor name")
 	}
 	ti.Name = name
 	p.name = name
@@ -461,7 +467,7 @@ func (p *parser) array(depth int) (Array, error) {
 	}
 	if n64 > uint64(p.remaining()/et.minSize()) {
 		p.pos -= 8
-		return Array{}, p.errorf(ErrMalformed, "array length %d exceeds remaining %d bytes", n64, p.remaining()-8)
+		return Array{}, p.errorf(ErrMalformed, "array length %d exceeds remaining %d bytes (each %v element needs at least %d)", n64, p.remaining()-8, et, et.minSize())
 	}
 	n := int(n64)
 	a := Array{Type: et}
@@ -479,13 +485,18 @@ func (p *parser) array(depth int) (Array, error) {
 	case TypeString:
 		a.Values, err = p.stringArray(n)
 	case TypeArray:
-		vals := make([]Array, n)
+		// Grown as elements parse: each level of nesting may claim a
+		// count bounded only by the bytes left, and preallocating at
+		// every level would multiply that.
+		vals := make([]Array, 0, min(n, 64))
 		saved := p.elem
-		for i := range vals {
+		for i := range n {
 			p.elem = i
-			if vals[i], err = p.array(depth + 1); err != nil {
+			v, err := p.array(depth + 1)
+			if err != nil {
 				return Array{}, err
 			}
+			vals = append(vals, v)
 		}
 		p.elem = saved
 		a.Values = vals
