@@ -146,7 +146,7 @@ func dotQ4KGo(w []byte, xq []int8, xd []float32, bsums []int16) float32 {
 
 // dotQ6KGo returns the dot product of a Q6_K row with Q8_K activations:
 // per super-block d·d_x·Σ_j sc_j·Σ (q6−32)·q8 over its 16 groups of 16.
-func dotQ6KGo(w []byte, xq []int8, xd []float32) float32 {
+func dotQ6KGo(w []byte, xq []int8, xd []float32, _ []int16) float32 {
 	t := f16Table()
 	var sum float32
 	for i := range xd {

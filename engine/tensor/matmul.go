@@ -154,7 +154,7 @@ func (a *mmArgs) run(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			w := m.Data[r*rb : (r+1)*rb]
 			for b := 0; b < batch; b++ {
-				out[b*rows+r] = dotQ6K(w, a.qs[b*cols:(b+1)*cols], a.d[b*nb:(b+1)*nb])
+				out[b*rows+r] = dotQ6K(w, a.qs[b*cols:(b+1)*cols], a.d[b*nb:(b+1)*nb], a.bsums[b*cols/16:(b+1)*cols/16])
 			}
 		}
 	}

@@ -1,0 +1,39 @@
+package tensor
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// BenchmarkMatMul measures MatMul on SmolLM2-135M shapes with a pool sized to
+// the cores. The bytes reported are the weight bytes streamed per call, so
+// MB/s is the weight bandwidth. 576 columns is not a whole number of K-quant
+// super-blocks (ggml stores such tensors in other types), so K-quants are
+// measured on the 576×1536 ffn_down shape only.
+func BenchmarkMatMul(b *testing.B) {
+	p := NewPool(0)
+	defer p.Close()
+	shapes := [][2]int{{576, 576}, {1536, 576}, {576, 1536}}
+	for _, typ := range allTypes {
+		for _, sh := range shapes {
+			rows, cols := sh[0], sh[1]
+			if _, err := rowBytes(typ, cols); err != nil {
+				continue
+			}
+			for _, batch := range []int{1, 8} {
+				b.Run(fmt.Sprintf("%v/%dx%d/b%d", typ, rows, cols, batch), func(b *testing.B) {
+					r := rand.New(rand.NewPCG(1, 1))
+					m := randMatrix(b, r, typ, rows, cols)
+					x := randVec(r, batch*cols, 1)
+					out := make([]float32, batch*rows)
+					b.SetBytes(int64(len(m.Data)))
+					b.ResetTimer()
+					for b.Loop() {
+						p.MatMul(m, x, batch, out)
+					}
+				})
+			}
+		}
+	}
+}

@@ -1,0 +1,471 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// Horizontal sum of the 8 float32 lanes of Y0 into X0[0] (clobbers X1).
+#define HSUM_PS \
+	VEXTRACTF128 $1, Y0, X1 \
+	VADDPS       X1, X0, X0 \
+	VPERMILPS    $0x4E, X0, X1 \
+	VADDPS       X1, X0, X0 \
+	VPERMILPS    $0xB1, X0, X1 \
+	VADDPS       X1, X0, X0
+
+// Horizontal sum of the 8 int32 lanes of Y0 into X0[0] (clobbers X1).
+#define HSUM_D \
+	VEXTRACTI128 $1, Y0, X1 \
+	VPADDD       X1, X0, X0 \
+	VPSHUFD      $0x4E, X0, X1 \
+	VPADDD       X1, X0, X0 \
+	VPSHUFD      $0xB1, X0, X1 \
+	VPADDD       X1, X0, X0
+
+// func dotF32AVX2(a, b *float32, n int) float32
+// n is a multiple of 8. Four 8-lane accumulators over 32-element steps, then
+// 8-element steps into the first, combined as (acc0+acc1)+(acc2+acc3).
+TEXT ·dotF32AVX2(SB), NOSPLIT, $0-28
+	MOVQ   a+0(FP), SI
+	MOVQ   b+8(FP), DI
+	MOVQ   n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+f32loop32:
+	CMPQ        CX, $32
+	JLT         f32loop8
+	VMOVUPS     (SI), Y4
+	VMOVUPS     32(SI), Y5
+	VMOVUPS     64(SI), Y6
+	VMOVUPS     96(SI), Y7
+	VFMADD231PS (DI), Y4, Y0
+	VFMADD231PS 32(DI), Y5, Y1
+	VFMADD231PS 64(DI), Y6, Y2
+	VFMADD231PS 96(DI), Y7, Y3
+	ADDQ        $128, SI
+	ADDQ        $128, DI
+	SUBQ        $32, CX
+	JMP         f32loop32
+
+f32loop8:
+	CMPQ        CX, $8
+	JLT         f32done
+	VMOVUPS     (SI), Y4
+	VFMADD231PS (DI), Y4, Y0
+	ADDQ        $32, SI
+	ADDQ        $32, DI
+	SUBQ        $8, CX
+	JMP         f32loop8
+
+f32done:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	HSUM_PS
+	VZEROUPPER
+	MOVSS  X0, ret+24(FP)
+	RET
+
+// func dotF16AVX2(w *byte, x *float32, n int) float32
+// w holds n binary16 values, n a multiple of 8; same order as dotF32AVX2.
+TEXT ·dotF16AVX2(SB), NOSPLIT, $0-28
+	MOVQ   w+0(FP), SI
+	MOVQ   x+8(FP), DI
+	MOVQ   n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+f16loop32:
+	CMPQ        CX, $32
+	JLT         f16loop8
+	VCVTPH2PS   (SI), Y4
+	VCVTPH2PS   16(SI), Y5
+	VCVTPH2PS   32(SI), Y6
+	VCVTPH2PS   48(SI), Y7
+	VFMADD231PS (DI), Y4, Y0
+	VFMADD231PS 32(DI), Y5, Y1
+	VFMADD231PS 64(DI), Y6, Y2
+	VFMADD231PS 96(DI), Y7, Y3
+	ADDQ        $64, SI
+	ADDQ        $128, DI
+	SUBQ        $32, CX
+	JMP         f16loop32
+
+f16loop8:
+	CMPQ        CX, $8
+	JLT         f16done
+	VCVTPH2PS   (SI), Y4
+	VFMADD231PS (DI), Y4, Y0
+	ADDQ        $16, SI
+	ADDQ        $32, DI
+	SUBQ        $8, CX
+	JMP         f16loop8
+
+f16done:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	HSUM_PS
+	VZEROUPPER
+	MOVSS  X0, ret+24(FP)
+	RET
+
+// func dotBF16AVX2(w *byte, x *float32, n int) float32
+// w holds n bfloat16 values, n a multiple of 8; same order as dotF32AVX2.
+TEXT ·dotBF16AVX2(SB), NOSPLIT, $0-28
+	MOVQ   w+0(FP), SI
+	MOVQ   x+8(FP), DI
+	MOVQ   n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+bf16loop32:
+	CMPQ        CX, $32
+	JLT         bf16loop8
+	VPMOVZXWD   (SI), Y4
+	VPMOVZXWD   16(SI), Y5
+	VPMOVZXWD   32(SI), Y6
+	VPMOVZXWD   48(SI), Y7
+	VPSLLD      $16, Y4, Y4
+	VPSLLD      $16, Y5, Y5
+	VPSLLD      $16, Y6, Y6
+	VPSLLD      $16, Y7, Y7
+	VFMADD231PS (DI), Y4, Y0
+	VFMADD231PS 32(DI), Y5, Y1
+	VFMADD231PS 64(DI), Y6, Y2
+	VFMADD231PS 96(DI), Y7, Y3
+	ADDQ        $64, SI
+	ADDQ        $128, DI
+	SUBQ        $32, CX
+	JMP         bf16loop32
+
+bf16loop8:
+	CMPQ        CX, $8
+	JLT         bf16done
+	VPMOVZXWD   (SI), Y4
+	VPSLLD      $16, Y4, Y4
+	VFMADD231PS (DI), Y4, Y0
+	ADDQ        $16, SI
+	ADDQ        $32, DI
+	SUBQ        $8, CX
+	JMP         bf16loop8
+
+bf16done:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	HSUM_PS
+	VZEROUPPER
+	MOVSS  X0, ret+24(FP)
+	RET
+
+// func dotQ8_0AVX2(w *byte, xq *int8, xd *float32, nb int) float32
+// nb Q8_0 weight blocks (34 bytes: fp16 d, 32 int8) against nb activation
+// blocks (32 int8 at xq, float32 scale at xd). Per block the exact int32 sum
+// (|w|·sign(w)x via VPMADDUBSW, pairs by VPMADDWD) is converted to float32 and
+// multiplied by d_w·d_x into 8 lanes; blocks alternate between two
+// accumulators, combined at the end.
+TEXT ·dotQ8_0AVX2(SB), NOSPLIT, $0-36
+	MOVQ      w+0(FP), SI
+	MOVQ      xq+8(FP), DI
+	MOVQ      xd+16(FP), DX
+	MOVQ      nb+24(FP), CX
+	VXORPS    Y0, Y0, Y0
+	VXORPS    Y8, Y8, Y8
+	VPCMPEQW  Y15, Y15, Y15
+	VPSRLW    $15, Y15, Y15      // int16 ones
+
+q8loop2:
+	CMPQ        CX, $2
+	JLT         q8loop1
+	MOVWLZX     (SI), AX
+	MOVWLZX     34(SI), BX
+	VMOVD       AX, X1
+	VMOVD       BX, X9
+	VCVTPH2PS   X1, X1
+	VCVTPH2PS   X9, X9
+	VMULSS      (DX), X1, X1
+	VMULSS      4(DX), X9, X9
+	VBROADCASTSS X1, Y1
+	VBROADCASTSS X9, Y9
+	VMOVDQU     2(SI), Y2
+	VMOVDQU     36(SI), Y10
+	VPSIGNB     Y2, Y2, Y4
+	VPSIGNB     Y10, Y10, Y12
+	VMOVDQU     (DI), Y3
+	VMOVDQU     32(DI), Y7
+	VPSIGNB     Y2, Y3, Y5
+	VPSIGNB     Y10, Y7, Y13
+	VPMADDUBSW  Y5, Y4, Y6
+	VPMADDUBSW  Y13, Y12, Y14
+	VPMADDWD    Y15, Y6, Y6
+	VPMADDWD    Y15, Y14, Y14
+	VCVTDQ2PS   Y6, Y6
+	VCVTDQ2PS   Y14, Y14
+	VFMADD231PS Y6, Y1, Y0
+	VFMADD231PS Y14, Y9, Y8
+	ADDQ        $68, SI
+	ADDQ        $64, DI
+	ADDQ        $8, DX
+	SUBQ        $2, CX
+	JMP         q8loop2
+
+q8loop1:
+	TESTQ       CX, CX
+	JEQ         q8done
+	MOVWLZX     (SI), AX
+	VMOVD       AX, X1
+	VCVTPH2PS   X1, X1
+	VMULSS      (DX), X1, X1
+	VBROADCASTSS X1, Y1
+	VMOVDQU     2(SI), Y2
+	VPSIGNB     Y2, Y2, Y4
+	VMOVDQU     (DI), Y3
+	VPSIGNB     Y2, Y3, Y5
+	VPMADDUBSW  Y5, Y4, Y6
+	VPMADDWD    Y15, Y6, Y6
+	VCVTDQ2PS   Y6, Y6
+	VFMADD231PS Y6, Y1, Y0
+
+q8done:
+	VADDPS Y8, Y0, Y0
+	HSUM_PS
+	VZEROUPPER
+	MOVSS  X0, ret+32(FP)
+	RET
+
+// func dotQ4_0AVX2(w *byte, xq *int8, xd *float32, nb int) float32
+// As dotQ8_0AVX2 for Q4_0 blocks (18 bytes: fp16 d, 16 bytes of nibbles; low
+// nibbles are elements 0..15, high 16..31, each minus 8).
+TEXT ·dotQ4_0AVX2(SB), NOSPLIT, $0-36
+	MOVQ      w+0(FP), SI
+	MOVQ      xq+8(FP), DI
+	MOVQ      xd+16(FP), DX
+	MOVQ      nb+24(FP), CX
+	VXORPS    Y0, Y0, Y0
+	VXORPS    Y8, Y8, Y8
+	VPCMPEQW  Y15, Y15, Y15
+	VPSRLW    $15, Y15, Y15      // int16 ones
+	MOVL      $0x0F, AX
+	VMOVD     AX, X14
+	VPBROADCASTB X14, Y14        // 0x0F bytes
+	MOVL      $8, AX
+	VMOVD     AX, X13
+	VPBROADCASTB X13, Y13        // 8 bytes
+
+q4loop2:
+	CMPQ        CX, $2
+	JLT         q4loop1
+	MOVWLZX     (SI), AX
+	MOVWLZX     18(SI), BX
+	VMOVD       AX, X1
+	VMOVD       BX, X9
+	VCVTPH2PS   X1, X1
+	VCVTPH2PS   X9, X9
+	VMULSS      (DX), X1, X1
+	VMULSS      4(DX), X9, X9
+	VBROADCASTSS X1, Y1
+	VBROADCASTSS X9, Y9
+	VMOVDQU     2(SI), X2
+	VMOVDQU     20(SI), X10
+	VPSRLW      $4, X2, X3
+	VPSRLW      $4, X10, X11
+	VINSERTI128 $1, X3, Y2, Y2
+	VINSERTI128 $1, X11, Y10, Y10
+	VPAND       Y14, Y2, Y2
+	VPAND       Y14, Y10, Y10
+	VPSUBB      Y13, Y2, Y2
+	VPSUBB      Y13, Y10, Y10
+	VPSIGNB     Y2, Y2, Y4
+	VPSIGNB     Y10, Y10, Y12
+	VMOVDQU     (DI), Y3
+	VMOVDQU     32(DI), Y7
+	VPSIGNB     Y2, Y3, Y5
+	VPSIGNB     Y10, Y7, Y7
+	VPMADDUBSW  Y5, Y4, Y6
+	VPMADDUBSW  Y7, Y12, Y11
+	VPMADDWD    Y15, Y6, Y6
+	VPMADDWD    Y15, Y11, Y11
+	VCVTDQ2PS   Y6, Y6
+	VCVTDQ2PS   Y11, Y11
+	VFMADD231PS Y6, Y1, Y0
+	VFMADD231PS Y11, Y9, Y8
+	ADDQ        $36, SI
+	ADDQ        $64, DI
+	ADDQ        $8, DX
+	SUBQ        $2, CX
+	JMP         q4loop2
+
+q4loop1:
+	TESTQ       CX, CX
+	JEQ         q4done
+	MOVWLZX     (SI), AX
+	VMOVD       AX, X1
+	VCVTPH2PS   X1, X1
+	VMULSS      (DX), X1, X1
+	VBROADCASTSS X1, Y1
+	VMOVDQU     2(SI), X2
+	VPSRLW      $4, X2, X3
+	VINSERTI128 $1, X3, Y2, Y2
+	VPAND       Y14, Y2, Y2
+	VPSUBB      Y13, Y2, Y2
+	VPSIGNB     Y2, Y2, Y4
+	VMOVDQU     (DI), Y3
+	VPSIGNB     Y2, Y3, Y5
+	VPMADDUBSW  Y5, Y4, Y6
+	VPMADDWD    Y15, Y6, Y6
+	VCVTDQ2PS   Y6, Y6
+	VFMADD231PS Y6, Y1, Y0
+
+q4done:
+	VADDPS Y8, Y0, Y0
+	HSUM_PS
+	VZEROUPPER
+	MOVSS  X0, ret+32(FP)
+	RET
+
+// func q4KSumsAVX2(q4 *byte, q8 *int8, sc *int16) int32
+// One Q4_K super-block: Σ_j sc[j]·Σ_{l<32} q4[32j+l]·q8[32j+l] over the 8
+// sub-blocks, q4 unsigned nibbles (low nibbles of 32 bytes are sub-block 2k,
+// high nibbles 2k+1). Exact int32.
+TEXT ·q4KSumsAVX2(SB), NOSPLIT, $0-28
+	MOVQ      q4+0(FP), SI
+	MOVQ      q8+8(FP), DI
+	MOVQ      sc+16(FP), BX
+	VPXOR     Y0, Y0, Y0
+	MOVL      $0x0F, AX
+	VMOVD     AX, X14
+	VPBROADCASTB X14, Y14
+	MOVQ      $4, CX
+
+q4kloop:
+	VMOVDQU      (SI), Y1
+	VPAND        Y14, Y1, Y2
+	VPSRLW       $4, Y1, Y3
+	VPAND        Y14, Y3, Y3
+	VPMADDUBSW   (DI), Y2, Y2
+	VPMADDUBSW   32(DI), Y3, Y3
+	VPBROADCASTW (BX), Y4
+	VPBROADCASTW 2(BX), Y5
+	VPMADDWD     Y4, Y2, Y2
+	VPMADDWD     Y5, Y3, Y3
+	VPADDD       Y2, Y0, Y0
+	VPADDD       Y3, Y0, Y0
+	ADDQ         $32, SI
+	ADDQ         $64, DI
+	ADDQ         $4, BX
+	DECQ         CX
+	JNZ          q4kloop
+
+	HSUM_D
+	VZEROUPPER
+	VMOVD X0, AX
+	MOVL  AX, ret+24(FP)
+	RET
+
+// func q6KSumsAVX2(b *byte, q8 *int8) int32
+// One Q6_K super-block at b (ql[128], qh[64], int8 scales[16], fp16 d):
+// Σ_g sc[g]·Σ_{e in group g} q6u[e]·q8[e] with q6u the unsigned 6-bit quants
+// (0..63; the caller subtracts 32·Σ_g sc[g]·bsum[g]). Exact int32.
+TEXT ·q6KSumsAVX2(SB), NOSPLIT, $0-20
+	MOVQ      b+0(FP), SI        // ql
+	MOVQ      q8+8(FP), DI
+	LEAQ      128(SI), DX        // qh
+	LEAQ      192(SI), BX        // scales
+	VPXOR     Y0, Y0, Y0
+	MOVL      $0x0F, AX
+	VMOVD     AX, X14
+	VPBROADCASTB X14, Y14        // 0x0F bytes
+	MOVL      $0x03, AX
+	VMOVD     AX, X13
+	VPBROADCASTB X13, Y13        // 0x03 bytes
+	MOVQ      $2, CX
+
+q6kloop:
+	VPMOVSXBW   (BX), X11
+	VINSERTI128 $1, X11, Y11, Y11   // 8 int16 scales of this half, both lanes
+	VMOVDQU     (SI), Y1            // ql[0..31]
+	VMOVDQU     32(SI), Y2          // ql[32..63]
+	VMOVDQU     (DX), Y3            // qh[0..31]
+
+	// q1 = ql&15 | (qh&3)<<4
+	VPAND       Y14, Y1, Y4
+	VPAND       Y13, Y3, Y5
+	VPSLLW      $4, Y5, Y5
+	VPOR        Y5, Y4, Y4
+	// q2 = ql[32:]&15 | ((qh>>2)&3)<<4
+	VPAND       Y14, Y2, Y6
+	VPSRLW      $2, Y3, Y5
+	VPAND       Y13, Y5, Y5
+	VPSLLW      $4, Y5, Y5
+	VPOR        Y5, Y6, Y6
+	// q3 = ql>>4 | ((qh>>4)&3)<<4
+	VPSRLW      $4, Y1, Y7
+	VPAND       Y14, Y7, Y7
+	VPSRLW      $4, Y3, Y5
+	VPAND       Y13, Y5, Y5
+	VPSLLW      $4, Y5, Y5
+	VPOR        Y5, Y7, Y7
+	// q4 = ql[32:]>>4 | ((qh>>6)&3)<<4
+	VPSRLW      $4, Y2, Y8
+	VPAND       Y14, Y8, Y8
+	VPSRLW      $6, Y3, Y5
+	VPAND       Y13, Y5, Y5
+	VPSLLW      $4, Y5, Y5
+	VPOR        Y5, Y8, Y8
+
+	VPMADDUBSW  (DI), Y4, Y4
+	VPMADDUBSW  32(DI), Y6, Y6
+	VPMADDUBSW  64(DI), Y7, Y7
+	VPMADDUBSW  96(DI), Y8, Y8
+
+	VPSHUFB     q6shuf<>+0(SB), Y11, Y9
+	VPMADDWD    Y9, Y4, Y4
+	VPSHUFB     q6shuf<>+32(SB), Y11, Y9
+	VPMADDWD    Y9, Y6, Y6
+	VPSHUFB     q6shuf<>+64(SB), Y11, Y9
+	VPMADDWD    Y9, Y7, Y7
+	VPSHUFB     q6shuf<>+96(SB), Y11, Y9
+	VPMADDWD    Y9, Y8, Y8
+	VPADDD      Y4, Y0, Y0
+	VPADDD      Y6, Y0, Y0
+	VPADDD      Y7, Y0, Y0
+	VPADDD      Y8, Y0, Y0
+
+	ADDQ        $64, SI
+	ADDQ        $32, DX
+	ADDQ        $8, BX
+	ADDQ        $128, DI
+	DECQ        CX
+	JNZ         q6kloop
+
+	HSUM_D
+	VZEROUPPER
+	VMOVD X0, AX
+	MOVL  AX, ret+16(FP)
+	RET
+
+// VPSHUFB controls spreading int16 scale 2k over the low 128-bit lane and
+// scale 2k+1 over the high lane, for k = 0..3.
+DATA q6shuf<>+0(SB)/8, $0x0100010001000100
+DATA q6shuf<>+8(SB)/8, $0x0100010001000100
+DATA q6shuf<>+16(SB)/8, $0x0302030203020302
+DATA q6shuf<>+24(SB)/8, $0x0302030203020302
+DATA q6shuf<>+32(SB)/8, $0x0504050405040504
+DATA q6shuf<>+40(SB)/8, $0x0504050405040504
+DATA q6shuf<>+48(SB)/8, $0x0706070607060706
+DATA q6shuf<>+56(SB)/8, $0x0706070607060706
+DATA q6shuf<>+64(SB)/8, $0x0908090809080908
+DATA q6shuf<>+72(SB)/8, $0x0908090809080908
+DATA q6shuf<>+80(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA q6shuf<>+88(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA q6shuf<>+96(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA q6shuf<>+104(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA q6shuf<>+112(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA q6shuf<>+120(SB)/8, $0x0f0e0f0e0f0e0f0e
+GLOBL q6shuf<>(SB), RODATA|NOPTR, $128
