@@ -113,10 +113,11 @@ func (p *parser) u64(what string) (uint64, error) {
 // strBytes reads a length-prefixed string and returns its bytes, aliasing
 // the input.
 func (p *parser) strBytes(what string) ([]byte, error) {
-	n, err := p.u64(what + " length")
-	if err != nil {
-		return nil, err
+	if p.remaining() < 8 {
+		return nil, p.errorf(ErrMalformed, "truncated: %s length needs 8 bytes, %d remain", what, p.remaining())
 	}
+	n := binary.LittleEndian.Uint64(p.data[p.pos:])
+	p.pos += 8
 	if n > uint64(p.remaining()) {
 		p.pos -= 8
 		return nil, p.errorf(ErrMalformed, "%s length %d exceeds remaining %d bytes", what, n, p.remaining()-8)
