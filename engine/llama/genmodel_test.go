@@ -27,25 +27,40 @@ type genTensor struct {
 	data []float32
 }
 
-// genWeights draws the weights of spec: matrices N(0, 1/cols) so that
-// activations keep unit scale, embeddings N(0, 1), norm weights near 1,
-// biases N(0, 0.1²).
+// genWeights draws the weights of spec (see genEach).
 func genWeights(spec genSpec) []genTensor {
-	rng := rand.New(rand.NewPCG(spec.seed, 0x5eed))
 	var ts []genTensor
+	genEach(spec, func(t genTensor) { ts = append(ts, t) })
+	return ts
+}
+
+// genEach draws the weights of spec one tensor at a time: matrices with
+// standard deviation 1/√cols so that activations keep unit scale (uniform,
+// which is fast enough to make 135M-parameter benchmark models in a
+// second), embeddings with unit deviation, norm weights near 1, biases
+// N(0, 0.1²). A tensor's data is not used after emit returns, so large
+// models need not be held in float32.
+func genEach(spec genSpec, emit func(genTensor)) {
+	rng := rand.New(rand.NewPCG(spec.seed, 0x5eed))
 	mat := func(name string, rows, cols int, std float64) {
 		d := make([]float32, rows*cols)
-		for i := range d {
-			d[i] = float32(rng.NormFloat64() * std)
+		// Uniform on [-a, a] has deviation a/√3; two draws per Uint64.
+		a := float32(std * math.Sqrt(3) / (1 << 31))
+		for i := 0; i < len(d); i += 2 {
+			u := rng.Uint64()
+			d[i] = float32(int32(u)) * a
+			if i+1 < len(d) {
+				d[i+1] = float32(int32(u>>32)) * a
+			}
 		}
-		ts = append(ts, genTensor{name, []uint64{uint64(cols), uint64(rows)}, d})
+		emit(genTensor{name, []uint64{uint64(cols), uint64(rows)}, d})
 	}
 	vec := func(name string, n int, mean, std float64) {
 		d := make([]float32, n)
 		for i := range d {
 			d[i] = float32(mean + rng.NormFloat64()*std)
 		}
-		ts = append(ts, genTensor{name, []uint64{uint64(n)}, d})
+		emit(genTensor{name, []uint64{uint64(n)}, d})
 	}
 	hd := spec.dim / spec.heads
 	qDim, kvDim := spec.heads*hd, spec.kvHeads*hd
@@ -73,11 +88,11 @@ func genWeights(spec genSpec) []genTensor {
 		mat(p+"ffn_up.weight", spec.ff, spec.dim, 1/math.Sqrt(float64(spec.dim)))
 		mat(p+"ffn_down.weight", spec.dim, spec.ff, 1/math.Sqrt(float64(spec.ff)))
 	}
-	return ts
 }
 
-// writeModel writes spec's metadata and weights to path, storing every
-// matrix as typ (vectors stay F32, as llama.cpp's quantiser keeps them).
+// writeModel writes spec's metadata and weights ts (nil: drawn by genEach
+// tensor by tensor) to path, storing every matrix as typ (vectors stay F32,
+// as llama.cpp's quantiser keeps them).
 func writeModel(tb testing.TB, path string, spec genSpec, ts []genTensor, typ gguf.TensorType) {
 	tb.Helper()
 	b := gguf.NewBuilder()
@@ -101,7 +116,7 @@ func writeModel(tb testing.TB, path string, spec genSpec, ts []genTensor, typ gg
 			tb.Fatal(err)
 		}
 	}
-	for _, t := range ts {
+	add := func(t genTensor) {
 		tt := typ
 		if len(t.dims) == 1 {
 			tt = gguf.TypeF32
@@ -114,6 +129,12 @@ func writeModel(tb testing.TB, path string, spec genSpec, ts []genTensor, typ gg
 			tb.Fatal(err)
 		}
 	}
+	if ts == nil {
+		genEach(spec, add)
+	}
+	for _, t := range ts {
+		add(t)
+	}
 	if err := b.WriteFile(path); err != nil {
 		tb.Fatal(err)
 	}
@@ -124,7 +145,7 @@ func writeModel(tb testing.TB, path string, spec genSpec, ts []genTensor, typ gg
 func genModel(tb testing.TB, spec genSpec, typ gguf.TensorType, workers int) (*Model, *gguf.File) {
 	tb.Helper()
 	path := filepath.Join(tb.TempDir(), fmt.Sprintf("%s-%v.gguf", spec.arch, typ))
-	writeModel(tb, path, spec, genWeights(spec), typ)
+	writeModel(tb, path, spec, nil, typ)
 	return openModel(tb, path, workers)
 }
 
