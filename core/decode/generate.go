@@ -1,0 +1,475 @@
+package decode
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/baco-go/baco/core/backend"
+	"github.com/baco-go/baco/core/dist"
+	"github.com/baco-go/baco/core/route"
+	"github.com/baco-go/baco/core/sample"
+	"github.com/baco-go/baco/core/tokenclass"
+)
+
+// model is one backend's state within a generation.
+type model struct {
+	role   string // "base" or "aligned"
+	be     backend.Backend
+	info   backend.Info
+	prompt []int32
+	params sample.Params
+	stops  map[int32]bool
+
+	root      backend.SeqID
+	rootReady bool
+	rootDist  dist.Dist
+	opened    []backend.SeqID // every sequence opened, freed at the end
+}
+
+// mseq is one sample's sequence inside one backend. The sequence is created
+// (forked from the prefilled prompt) the first time the model is needed;
+// until then the sample's tokens are simply not sent.
+type mseq struct {
+	open    bool
+	id      backend.SeqID
+	pending []int32 // tokens appended since the last Step
+	dist    dist.Dist
+	valid   bool // dist is the distribution after every appended token
+	steps   int
+}
+
+// seq is one sample being generated.
+type seq struct {
+	idx       int
+	m         [2]mseq // indexed by route.Source (Aligned, Base)
+	gen       []int32
+	text      strings.Builder
+	prev      route.Source
+	baseCount int
+	rRoute    *rand.Rand
+	rSample   *rand.Rand
+	done      bool
+	out       Sample
+}
+
+// generation is the state of one Generate call.
+type generation struct {
+	d       *Decoder
+	req     *Request
+	router  route.Router
+	models  [2]*model // indexed by route.Source
+	seqs    []*seq
+	sampler sample.Sampler
+	views   []route.View
+	dec     []route.Decision
+	active  []*seq
+}
+
+// Generate runs one request to completion (or until ctx is cancelled) and
+// returns every sample. Samples share one prefill per model through Fork.
+func (d *Decoder) Generate(ctx context.Context, req Request) (*Result, error) {
+	if req.N <= 0 {
+		req.N = 1
+	}
+	if req.MaxTokens < 0 {
+		return nil, fmt.Errorf("decode: max tokens %d: must be >= 0", req.MaxTokens)
+	}
+	// The zero Params is greedy decoding: an unset TopP means no top-p.
+	for _, p := range []*sample.Params{&req.BaseSampling, &req.AlignedSampling} {
+		if p.TopP == 0 {
+			p.TopP = 1
+		}
+	}
+	if err := req.BaseSampling.Validate(); err != nil {
+		return nil, fmt.Errorf("decode: base sampling: %w", err)
+	}
+	if err := req.AlignedSampling.Validate(); err != nil {
+		return nil, fmt.Errorf("decode: aligned sampling: %w", err)
+	}
+	g := &generation{d: d, req: &req, router: d.cfg.Router}
+	if req.Router != nil {
+		g.router = req.Router
+	}
+	g.models[route.Base] = newModel("base", d.cfg.Base, d.base, req.BasePrompt, req.BaseSampling)
+	g.models[route.Aligned] = newModel("aligned", d.cfg.Aligned, d.aligned, req.AlignedPrompt, req.AlignedSampling)
+	for _, m := range g.models {
+		if len(m.prompt) == 0 {
+			return nil, fmt.Errorf("decode: the %s model's prompt is empty (it needs at least one token, e.g. BOS)", m.role)
+		}
+		if m.info.ContextLen > 0 && len(m.prompt) >= m.info.ContextLen {
+			return nil, fmt.Errorf("decode: the %s model's prompt has %d tokens, the context holds %d", m.role, len(m.prompt), m.info.ContextLen)
+		}
+		for _, id := range m.prompt {
+			if id < 0 || int(id) >= m.info.VocabSize {
+				return nil, fmt.Errorf("decode: the %s model's prompt holds token %d, outside the vocabulary of %d", m.role, id, m.info.VocabSize)
+			}
+		}
+	}
+	for i := 0; i < req.N; i++ {
+		s := &seq{idx: i, prev: route.Aligned,
+			rRoute: sample.NewRNG(req.Seed, i, sample.StreamRouter), rSample: sample.NewRNG(req.Seed, i, sample.StreamSampler)}
+		s.out.Index = i
+		g.seqs = append(g.seqs, s)
+	}
+	defer g.release()
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("decode: %w", err)
+		}
+		g.active = g.active[:0]
+		for _, s := range g.seqs {
+			if !s.done {
+				g.active = append(g.active, s)
+			}
+		}
+		if len(g.active) == 0 {
+			break
+		}
+		if err := g.step(ctx); err != nil {
+			return nil, err
+		}
+	}
+	res := &Result{BasePromptTokens: len(req.BasePrompt), AlignedPromptTokens: len(req.AlignedPrompt)}
+	for _, s := range g.seqs {
+		s.out.BaseSteps, s.out.AlignedSteps = s.m[route.Base].steps, s.m[route.Aligned].steps
+		res.Samples = append(res.Samples, s.out)
+	}
+	return res, nil
+}
+
+func newModel(role string, be backend.Backend, info backend.Info, prompt []int32, p sample.Params) *model {
+	m := &model{role: role, be: be, info: info, prompt: prompt, params: p, stops: map[int32]bool{}}
+	for _, id := range info.StopIDs {
+		m.stops[id] = true
+	}
+	if info.EOS >= 0 {
+		m.stops[info.EOS] = true
+	}
+	return m
+}
+
+// release frees every sequence the generation opened, even after cancellation.
+func (g *generation) release() {
+	ctx := context.WithoutCancel(context.Background())
+	for _, m := range g.models {
+		for _, id := range m.opened {
+			if err := m.be.Free(ctx, id); err != nil {
+				g.d.log.Debug("free sequence", "model", m.role, "seq", id, "err", err)
+			}
+		}
+	}
+}
+
+// step generates one token for every active sequence.
+func (g *generation) step(ctx context.Context) error {
+	needs := g.router.Needs()
+	var want [2][]*seq
+	for _, s := range g.active {
+		if needs.Base {
+			want[route.Base] = append(want[route.Base], s)
+		}
+		if needs.Aligned {
+			want[route.Aligned] = append(want[route.Aligned], s)
+		}
+	}
+	if err := g.ensure(ctx, want); err != nil {
+		return err
+	}
+	// Views for the router.
+	g.views = g.views[:0]
+	for _, s := range g.active {
+		pos := len(s.gen)
+		v := route.View{
+			Sample: s.idx, Pos: pos, PromptLen: len(g.models[route.Aligned].prompt),
+			Prev: s.prev, U: s.rRoute.Float64(),
+			BaseTop: route.Top{ID: -1}, AlignedTop: route.Top{ID: -1},
+		}
+		if pos > 0 {
+			v.BaseFrac = float64(s.baseCount) / float64(pos)
+		}
+		if ms := &s.m[route.Base]; ms.valid {
+			v.Base = &ms.dist
+			v.BaseTop = g.top(&ms.dist)
+		}
+		if ms := &s.m[route.Aligned]; ms.valid {
+			v.Aligned = &ms.dist
+			v.AlignedTop = g.top(&ms.dist)
+		}
+		g.views = append(g.views, v)
+	}
+	if cap(g.dec) < len(g.views) {
+		g.dec = make([]route.Decision, len(g.views))
+	}
+	g.dec = g.dec[:len(g.views)]
+	if err := g.router.Decide(ctx, g.views, g.dec); err != nil {
+		return fmt.Errorf("decode: router %s: %w", g.router.Name(), err)
+	}
+	// Second phase: the distributions the decision needs.
+	want[0], want[1] = want[0][:0], want[1][:0]
+	gating := g.d.cfg.Boundary == BoundaryWord
+	for i, s := range g.active {
+		w := g.dec[i].Weight
+		if math.IsNaN(w) || w < 0 || w > 1 {
+			return fmt.Errorf("decode: router %s returned base weight %v for sample %d at position %d: want a value in [0,1]",
+				g.router.Name(), w, s.idx, len(s.gen))
+		}
+		src := g.dec[i].Source()
+		switch {
+		case src == route.Mixed:
+			want[route.Base] = append(want[route.Base], s)
+			want[route.Aligned] = append(want[route.Aligned], s)
+		case gating && len(s.gen) > 0 && src != s.prev && s.prev != route.Mixed:
+			want[src] = append(want[src], s)
+			want[s.prev] = append(want[s.prev], s)
+		default:
+			want[src] = append(want[src], s)
+		}
+	}
+	if err := g.ensure(ctx, want); err != nil {
+		return err
+	}
+	for i, s := range g.active {
+		if err := g.emit(s, g.dec[i].Weight, gating); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// top describes the most likely token of d.
+func (g *generation) top(d *dist.Dist) route.Top {
+	id := d.TopID()
+	t := route.Top{ID: id}
+	if tab := g.d.table; id >= 0 && int(id) < tab.Len() {
+		t.Piece, t.Class, t.WordStart = tab.Text[id], tab.Class[id], tab.WordStart[id]
+	}
+	return t
+}
+
+// emit samples the token of one sequence, appends it everywhere and applies
+// the stop rules.
+func (g *generation) emit(s *seq, w float64, gating bool) error {
+	src := route.Decision{Weight: w}.Source()
+	ev := Event{Sample: s.idx, Pos: len(s.gen), Weight: w}
+	if gating && len(s.gen) > 0 && src != route.Mixed && src != s.prev && s.prev != route.Mixed {
+		if top := s.m[s.prev].dist.TopID(); top >= 0 && int(top) < g.d.table.Len() && !g.d.table.WordStart[top] {
+			src, ev.Gated = s.prev, true
+			ev.Weight = 0
+			if src == route.Base {
+				ev.Weight = 1
+			}
+		}
+	}
+	u := s.rSample.Float64()
+	var (
+		tok int32
+		err error
+	)
+	switch src {
+	case route.Mixed:
+		b, a := g.models[route.Base], g.models[route.Aligned]
+		tok, err = g.sampler.SampleMixture(&s.m[route.Base].dist, &s.m[route.Aligned].dist, w, b.params, a.params, u)
+	default:
+		tok, err = g.sampler.Sample(&s.m[src].dist, g.models[src].params, u)
+	}
+	if err != nil {
+		return fmt.Errorf("decode: sample %d position %d: sampling from %s: %w", s.idx, len(s.gen), src, err)
+	}
+	ev.ID, ev.Source = tok, src
+	if int(tok) < g.d.table.Len() {
+		ev.Text = g.d.table.Text[tok]
+		ev.Special = g.d.table.Class[tok] == tokenclass.Special
+	}
+	for _, r := range []route.Source{route.Base, route.Aligned} {
+		if ms := &s.m[r]; ms.valid {
+			ev.Base, ev.Aligned = signalsInto(ev.Base, ev.Aligned, r, &ms.dist)
+		}
+	}
+	s.out.Trace = append(s.out.Trace, ev)
+	if src == route.Base {
+		s.baseCount++
+		s.out.BaseTokens++
+	}
+	s.prev = src
+	if g.req.OnToken != nil {
+		g.req.OnToken(ev)
+	}
+	// Stop token of the emitting model.
+	stop := false
+	switch src {
+	case route.Mixed:
+		stop = g.models[route.Base].stops[tok] || g.models[route.Aligned].stops[tok]
+	default:
+		stop = g.models[src].stops[tok]
+	}
+	if stop {
+		s.finish(FinishStop)
+		return nil
+	}
+	s.gen = append(s.gen, tok)
+	s.out.IDs = s.gen
+	start := max(0, s.text.Len()-maxLen(g.req.Stop))
+	s.text.WriteString(ev.Text)
+	for r := range s.m {
+		if ms := &s.m[r]; ms.open {
+			ms.pending = append(ms.pending, tok)
+			ms.valid = false
+		}
+	}
+	if i, ok := findStop(s.text.String(), start, g.req.Stop); ok {
+		s.out.Text = s.text.String()[:i]
+		s.done = true
+		s.out.Finish = FinishStop
+		return nil
+	}
+	if g.req.MaxTokens > 0 && len(s.gen) >= g.req.MaxTokens {
+		s.finish(FinishLength)
+		return nil
+	}
+	for _, m := range g.models {
+		if m.info.ContextLen > 0 && len(m.prompt)+len(s.gen) >= m.info.ContextLen {
+			s.finish(FinishLength)
+			return nil
+		}
+	}
+	return nil
+}
+
+func (s *seq) finish(reason string) {
+	s.done = true
+	s.out.Finish = reason
+	s.out.Text = s.text.String()
+}
+
+func signalsInto(b, a *Signal, r route.Source, d *dist.Dist) (*Signal, *Signal) {
+	sig := &Signal{P1: d.P1(), Entropy: d.Entropy, Estimated: d.EntropyEstimated, Top: d.TopID()}
+	if r == route.Base {
+		return sig, a
+	}
+	return b, sig
+}
+
+func maxLen(ss []string) int {
+	n := 0
+	for _, s := range ss {
+		n = max(n, len(s))
+	}
+	return n
+}
+
+// findStop looks for the earliest stop string in text that ends after start.
+func findStop(text string, start int, stops []string) (int, bool) {
+	best := -1
+	for _, st := range stops {
+		if st == "" {
+			continue
+		}
+		if i := strings.Index(text[start:], st); i >= 0 && (best < 0 || start+i < best) {
+			best = start + i
+		}
+	}
+	return best, best >= 0
+}
+
+// ensure makes the distribution of every (source, sequence) in want valid,
+// stepping the two backends concurrently, each with one batched Step.
+func (g *generation) ensure(ctx context.Context, want [2][]*seq) error {
+	var work [2][]*seq
+	for r := range want {
+		for _, s := range want[r] {
+			if !s.m[r].valid && !containsSeq(work[r], s) {
+				work[r] = append(work[r], s)
+			}
+		}
+	}
+	switch {
+	case len(work[0]) == 0 && len(work[1]) == 0:
+		return nil
+	case len(work[0]) == 0:
+		return g.fetch(ctx, route.Base, work[route.Base])
+	case len(work[1]) == 0:
+		return g.fetch(ctx, route.Aligned, work[route.Aligned])
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- g.fetch(ctx, route.Base, work[route.Base]) }()
+	errA := g.fetch(ctx, route.Aligned, work[route.Aligned])
+	errB := <-errc
+	if errB != nil {
+		return errB
+	}
+	return errA
+}
+
+func containsSeq(ss []*seq, s *seq) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// fetch brings the distribution of model r up to date for every sequence in
+// ss: it prefills the shared prompt once, forks it for sequences that have
+// none yet, and sends every pending token in one batched Step.
+func (g *generation) fetch(ctx context.Context, r route.Source, ss []*seq) error {
+	m := g.models[r]
+	if !m.rootReady {
+		id, err := m.be.Open(ctx)
+		if err != nil {
+			return fmt.Errorf("%s model %q: open: %w", m.role, m.info.Name, err)
+		}
+		m.opened = append(m.opened, id)
+		out, err := m.be.Step(ctx, []backend.StepInput{{Seq: id, Tokens: m.prompt, TopK: g.d.cfg.TopK}})
+		if err != nil {
+			return fmt.Errorf("%s model %q: prefill of %d tokens: %w", m.role, m.info.Name, len(m.prompt), err)
+		}
+		if len(out) != 1 || len(out[0].Dists) == 0 {
+			return fmt.Errorf("%s model %q: prefill returned %d outputs, want 1", m.role, m.info.Name, len(out))
+		}
+		m.root, m.rootDist, m.rootReady = id, out[0].Dists[len(out[0].Dists)-1], true
+	}
+	in := make([]backend.StepInput, 0, len(ss))
+	stepped := make([]*seq, 0, len(ss))
+	for _, s := range ss {
+		ms := &s.m[r]
+		if !ms.open {
+			id, err := m.be.Fork(ctx, m.root)
+			if err != nil {
+				return fmt.Errorf("%s model %q: fork for sample %d: %w", m.role, m.info.Name, s.idx, err)
+			}
+			m.opened = append(m.opened, id)
+			ms.open, ms.id = true, id
+			ms.pending = append(ms.pending[:0], s.gen...)
+			if len(ms.pending) == 0 {
+				ms.dist, ms.valid = m.rootDist, true
+				continue
+			}
+		}
+		in = append(in, backend.StepInput{Seq: ms.id, Tokens: ms.pending, TopK: g.d.cfg.TopK})
+		stepped = append(stepped, s)
+	}
+	if len(in) == 0 {
+		return nil
+	}
+	out, err := m.be.Step(ctx, in)
+	if err != nil {
+		return fmt.Errorf("%s model %q: step: %w", m.role, m.info.Name, err)
+	}
+	if len(out) != len(in) {
+		return fmt.Errorf("%s model %q: step returned %d outputs for %d sequences", m.role, m.info.Name, len(out), len(in))
+	}
+	for i, s := range stepped {
+		ms := &s.m[r]
+		if len(out[i].Dists) == 0 {
+			return fmt.Errorf("%s model %q: step returned no distribution for sample %d", m.role, m.info.Name, s.idx)
+		}
+		ms.dist, ms.valid = out[i].Dists[len(out[i].Dists)-1], true
+		ms.pending = ms.pending[:0]
+		ms.steps++
+	}
+	return nil
+}
