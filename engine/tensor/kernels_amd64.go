@@ -19,6 +19,25 @@ var (
 	dotQ6K  = pick(dotQ6KAVX2Go, dotQ6KGo)
 )
 
+// dotQ8_0x4 dispatches the four-column Q8_0 kernel. It is a plain function,
+// not a function value, so that escape analysis keeps out on the stack.
+func dotQ8_0x4(w []byte, xq []int8, xd []float32, cols, nb int, out *[4]float32) {
+	if haveSIMD {
+		dotQ8_0x4AVX2Go(w, xq, xd, cols, nb, out)
+	} else {
+		dotQ8_0x4Go(w, xq, xd, cols, nb, out)
+	}
+}
+
+// dotQ4_0x4 dispatches the four-column Q4_0 kernel (see dotQ8_0x4).
+func dotQ4_0x4(w []byte, xq []int8, xd []float32, cols, nb int, out *[4]float32) {
+	if haveSIMD {
+		dotQ4_0x4AVX2Go(w, xq, xd, cols, nb, out)
+	} else {
+		dotQ4_0x4Go(w, xq, xd, cols, nb, out)
+	}
+}
+
 func pick[F any](simd, portable F) F {
 	if haveSIMD {
 		return simd
@@ -40,6 +59,12 @@ func dotQ8_0AVX2(w *byte, xq *int8, xd *float32, nb int) float32
 
 //go:noescape
 func dotQ4_0AVX2(w *byte, xq *int8, xd *float32, nb int) float32
+
+//go:noescape
+func dotQ8_0x4AVX2(w *byte, xq *int8, xstride int, xd *float32, dstride int, nb int, out *[4]float32)
+
+//go:noescape
+func dotQ4_0x4AVX2(w *byte, xq *int8, xstride int, xd *float32, dstride int, nb int, out *[4]float32)
 
 //go:noescape
 func q4KSumsAVX2(q4 *byte, q8 *int8, sc *int16) int32
@@ -107,6 +132,31 @@ func dotQ4_0AVX2Go(w []byte, xq []int8, xd []float32) float32 {
 	_ = w[nb*blockQ4_0Bytes-1]
 	_ = xq[nb*qk4_0-1]
 	return dotQ4_0AVX2(&w[0], &xq[0], &xd[0], nb)
+}
+
+// dotQ8_0x4AVX2Go checks the bounds of the four columns and runs the
+// four-column assembly kernel.
+func dotQ8_0x4AVX2Go(w []byte, xq []int8, xd []float32, cols, nb int, out *[4]float32) {
+	if nb == 0 {
+		*out = [4]float32{}
+		return
+	}
+	_ = w[nb*blockQ8_0Bytes-1]
+	_ = xq[3*cols+nb*qk8_0-1]
+	_ = xd[4*nb-1]
+	dotQ8_0x4AVX2(&w[0], &xq[0], cols, &xd[0], nb, nb, out)
+}
+
+// dotQ4_0x4AVX2Go is dotQ8_0x4AVX2Go for Q4_0 weights.
+func dotQ4_0x4AVX2Go(w []byte, xq []int8, xd []float32, cols, nb int, out *[4]float32) {
+	if nb == 0 {
+		*out = [4]float32{}
+		return
+	}
+	_ = w[nb*blockQ4_0Bytes-1]
+	_ = xq[3*cols+nb*qk4_0-1]
+	_ = xd[4*nb-1]
+	dotQ4_0x4AVX2(&w[0], &xq[0], cols, &xd[0], nb, nb, out)
 }
 
 // dotQ4KAVX2Go is dotQ4KGo with the scaled integer sums of each super-block

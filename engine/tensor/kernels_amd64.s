@@ -164,169 +164,227 @@ bf16done:
 	MOVSS  X0, ret+24(FP)
 	RET
 
+// Horizontal sum of the 8 float32 lanes of y into x[0] (clobbers X1).
+#define HSUM_PS_R(y, x) \
+	VEXTRACTF128 $1, y, X1 \
+	VADDPS       X1, x, x \
+	VPERMILPS    $0x4E, x, X1 \
+	VADDPS       X1, x, x \
+	VPERMILPS    $0xB1, x, X1 \
+	VADDPS       X1, x, x
+
+// One activation column of a Q8_0/Q4_0 block: with the weight quants in Y2,
+// their absolute values in Y4, the weight scale in X10 and int16 ones in
+// Y15, acc += float32(Σ w·x) · (d_w·d_x) for the 32 int8 at xq and the scale
+// at xd. Every kernel below runs exactly this sequence per column, so one
+// column's result does not depend on how many columns share the call.
+#define QCOL(xq, xd, acc) \
+	VMULSS       (xd), X10, X1 \
+	VBROADCASTSS X1, Y1 \
+	VMOVDQU      (xq), Y3 \
+	VPSIGNB      Y2, Y3, Y5 \
+	VPMADDUBSW   Y5, Y4, Y6 \
+	VPMADDWD     Y15, Y6, Y6 \
+	VCVTDQ2PS    Y6, Y6 \
+	VFMADD231PS  Y6, Y1, acc
+
+// Loads the fp16 scale of the block at SI into X10 (float32).
+#define WSCALE \
+	MOVWLZX   (SI), AX \
+	VMOVD     AX, X10 \
+	VCVTPH2PS X10, X10
+
+// Q8_0 weight quants of the block at SI into Y2, |w| into Y4.
+#define Q8W \
+	VMOVDQU 2(SI), Y2 \
+	VPSIGNB Y2, Y2, Y4
+
+// Q4_0 weight quants (nibble − 8; low nibbles first) of the block at SI into
+// Y2, |w| into Y4; needs 0x0F bytes in Y14 and 8s in Y13.
+#define Q4W \
+	VMOVDQU     2(SI), X2 \
+	VPSRLW      $4, X2, X3 \
+	VINSERTI128 $1, X3, Y2, Y2 \
+	VPAND       Y14, Y2, Y2 \
+	VPSUBB      Y13, Y2, Y2 \
+	VPSIGNB     Y2, Y2, Y4
+
+#define ONES16 \
+	VPCMPEQW Y15, Y15, Y15 \
+	VPSRLW   $15, Y15, Y15
+
+#define Q4CONST \
+	MOVL         $0x0F, AX \
+	VMOVD        AX, X14 \
+	VPBROADCASTB X14, Y14 \
+	MOVL         $8, AX \
+	VMOVD        AX, X13 \
+	VPBROADCASTB X13, Y13
+
 // func dotQ8_0AVX2(w *byte, xq *int8, xd *float32, nb int) float32
 // nb Q8_0 weight blocks (34 bytes: fp16 d, 32 int8) against nb activation
-// blocks (32 int8 at xq, float32 scale at xd). Per block the exact int32 sum
-// (|w|·sign(w)x via VPMADDUBSW, pairs by VPMADDWD) is converted to float32 and
-// multiplied by d_w·d_x into 8 lanes; blocks alternate between two
-// accumulators, combined at the end.
+// blocks (32 int8 at xq, float32 scale at xd): per block the exact int32 sum
+// (|w|·(sign(w)·x) by VPMADDUBSW, pairs by VPMADDWD) times d_w·d_x, summed in
+// 8 lanes in block order, then across lanes.
 TEXT ·dotQ8_0AVX2(SB), NOSPLIT, $0-36
-	MOVQ      w+0(FP), SI
-	MOVQ      xq+8(FP), DI
-	MOVQ      xd+16(FP), DX
-	MOVQ      nb+24(FP), CX
-	VXORPS    Y0, Y0, Y0
-	VXORPS    Y8, Y8, Y8
-	VPCMPEQW  Y15, Y15, Y15
-	VPSRLW    $15, Y15, Y15      // int16 ones
+	MOVQ   w+0(FP), SI
+	MOVQ   xq+8(FP), DI
+	MOVQ   xd+16(FP), DX
+	MOVQ   nb+24(FP), CX
+	VXORPS Y0, Y0, Y0
+	ONES16
+	TESTQ  CX, CX
+	JEQ    q8done
 
-q8loop2:
-	CMPQ        CX, $2
-	JLT         q8loop1
-	MOVWLZX     (SI), AX
-	MOVWLZX     34(SI), BX
-	VMOVD       AX, X1
-	VMOVD       BX, X9
-	VCVTPH2PS   X1, X1
-	VCVTPH2PS   X9, X9
-	VMULSS      (DX), X1, X1
-	VMULSS      4(DX), X9, X9
-	VBROADCASTSS X1, Y1
-	VBROADCASTSS X9, Y9
-	VMOVDQU     2(SI), Y2
-	VMOVDQU     36(SI), Y10
-	VPSIGNB     Y2, Y2, Y4
-	VPSIGNB     Y10, Y10, Y12
-	VMOVDQU     (DI), Y3
-	VMOVDQU     32(DI), Y7
-	VPSIGNB     Y2, Y3, Y5
-	VPSIGNB     Y10, Y7, Y13
-	VPMADDUBSW  Y5, Y4, Y6
-	VPMADDUBSW  Y13, Y12, Y14
-	VPMADDWD    Y15, Y6, Y6
-	VPMADDWD    Y15, Y14, Y14
-	VCVTDQ2PS   Y6, Y6
-	VCVTDQ2PS   Y14, Y14
-	VFMADD231PS Y6, Y1, Y0
-	VFMADD231PS Y14, Y9, Y8
-	ADDQ        $68, SI
-	ADDQ        $64, DI
-	ADDQ        $8, DX
-	SUBQ        $2, CX
-	JMP         q8loop2
-
-q8loop1:
-	TESTQ       CX, CX
-	JEQ         q8done
-	MOVWLZX     (SI), AX
-	VMOVD       AX, X1
-	VCVTPH2PS   X1, X1
-	VMULSS      (DX), X1, X1
-	VBROADCASTSS X1, Y1
-	VMOVDQU     2(SI), Y2
-	VPSIGNB     Y2, Y2, Y4
-	VMOVDQU     (DI), Y3
-	VPSIGNB     Y2, Y3, Y5
-	VPMADDUBSW  Y5, Y4, Y6
-	VPMADDWD    Y15, Y6, Y6
-	VCVTDQ2PS   Y6, Y6
-	VFMADD231PS Y6, Y1, Y0
+q8loop:
+	WSCALE
+	Q8W
+	QCOL(DI, DX, Y0)
+	ADDQ $34, SI
+	ADDQ $32, DI
+	ADDQ $4, DX
+	DECQ CX
+	JNZ  q8loop
 
 q8done:
-	VADDPS Y8, Y0, Y0
-	HSUM_PS
+	HSUM_PS_R(Y0, X0)
 	VZEROUPPER
-	MOVSS  X0, ret+32(FP)
+	MOVSS X0, ret+32(FP)
+	RET
+
+// Sets up four activation columns from DI (first xq), AX (xstride bytes),
+// DX (first xd) and BX (dstride float32s): xq pointers DI, R8, R9, R10 and
+// scale pointers DX, R11, R12, R13.
+#define COLS4 \
+	LEAQ (DI)(AX*1), R8 \
+	LEAQ (R8)(AX*1), R9 \
+	LEAQ (R9)(AX*1), R10 \
+	SHLQ $2, BX \
+	LEAQ (DX)(BX*1), R11 \
+	LEAQ (R11)(BX*1), R12 \
+	LEAQ (R12)(BX*1), R13
+
+#define ADV4(qb) \
+	ADDQ qb, SI \
+	ADDQ $32, DI \
+	ADDQ $32, R8 \
+	ADDQ $32, R9 \
+	ADDQ $32, R10 \
+	ADDQ $4, DX \
+	ADDQ $4, R11 \
+	ADDQ $4, R12 \
+	ADDQ $4, R13
+
+// Reduces the four accumulators and stores them at AX[0..3].
+#define STORE4 \
+	HSUM_PS_R(Y0, X0) \
+	HSUM_PS_R(Y8, X8) \
+	HSUM_PS_R(Y9, X9) \
+	HSUM_PS_R(Y12, X12) \
+	VZEROUPPER \
+	MOVSS X0, (AX) \
+	MOVSS X8, 4(AX) \
+	MOVSS X9, 8(AX) \
+	MOVSS X12, 12(AX)
+
+// func dotQ8_0x4AVX2(w *byte, xq *int8, xstride int, xd *float32, dstride int, nb int, out *[4]float32)
+// dotQ8_0AVX2 of one weight row against four activation columns, the row's
+// blocks loaded once; out[c] is bitwise what dotQ8_0AVX2 gives for column c.
+TEXT ·dotQ8_0x4AVX2(SB), NOSPLIT, $0-56
+	MOVQ   w+0(FP), SI
+	MOVQ   xq+8(FP), DI
+	MOVQ   xstride+16(FP), AX
+	MOVQ   xd+24(FP), DX
+	MOVQ   dstride+32(FP), BX
+	COLS4
+	MOVQ   nb+40(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y12, Y12, Y12
+	ONES16
+	TESTQ  CX, CX
+	JEQ    q8x4done
+
+q8x4loop:
+	WSCALE
+	Q8W
+	QCOL(DI, DX, Y0)
+	QCOL(R8, R11, Y8)
+	QCOL(R9, R12, Y9)
+	QCOL(R10, R13, Y12)
+	ADV4($34)
+	DECQ CX
+	JNZ  q8x4loop
+
+q8x4done:
+	MOVQ out+48(FP), AX
+	STORE4
 	RET
 
 // func dotQ4_0AVX2(w *byte, xq *int8, xd *float32, nb int) float32
-// As dotQ8_0AVX2 for Q4_0 blocks (18 bytes: fp16 d, 16 bytes of nibbles; low
-// nibbles are elements 0..15, high 16..31, each minus 8).
+// As dotQ8_0AVX2 for Q4_0 blocks (18 bytes: fp16 d, 16 bytes of nibbles;
+// low nibbles are elements 0..15, high 16..31, each minus 8).
 TEXT ·dotQ4_0AVX2(SB), NOSPLIT, $0-36
-	MOVQ      w+0(FP), SI
-	MOVQ      xq+8(FP), DI
-	MOVQ      xd+16(FP), DX
-	MOVQ      nb+24(FP), CX
-	VXORPS    Y0, Y0, Y0
-	VXORPS    Y8, Y8, Y8
-	VPCMPEQW  Y15, Y15, Y15
-	VPSRLW    $15, Y15, Y15      // int16 ones
-	MOVL      $0x0F, AX
-	VMOVD     AX, X14
-	VPBROADCASTB X14, Y14        // 0x0F bytes
-	MOVL      $8, AX
-	VMOVD     AX, X13
-	VPBROADCASTB X13, Y13        // 8 bytes
+	MOVQ   w+0(FP), SI
+	MOVQ   xq+8(FP), DI
+	MOVQ   xd+16(FP), DX
+	MOVQ   nb+24(FP), CX
+	VXORPS Y0, Y0, Y0
+	ONES16
+	Q4CONST
+	TESTQ  CX, CX
+	JEQ    q4done
 
-q4loop2:
-	CMPQ        CX, $2
-	JLT         q4loop1
-	MOVWLZX     (SI), AX
-	MOVWLZX     18(SI), BX
-	VMOVD       AX, X1
-	VMOVD       BX, X9
-	VCVTPH2PS   X1, X1
-	VCVTPH2PS   X9, X9
-	VMULSS      (DX), X1, X1
-	VMULSS      4(DX), X9, X9
-	VBROADCASTSS X1, Y1
-	VBROADCASTSS X9, Y9
-	VMOVDQU     2(SI), X2
-	VMOVDQU     20(SI), X10
-	VPSRLW      $4, X2, X3
-	VPSRLW      $4, X10, X11
-	VINSERTI128 $1, X3, Y2, Y2
-	VINSERTI128 $1, X11, Y10, Y10
-	VPAND       Y14, Y2, Y2
-	VPAND       Y14, Y10, Y10
-	VPSUBB      Y13, Y2, Y2
-	VPSUBB      Y13, Y10, Y10
-	VPSIGNB     Y2, Y2, Y4
-	VPSIGNB     Y10, Y10, Y12
-	VMOVDQU     (DI), Y3
-	VMOVDQU     32(DI), Y7
-	VPSIGNB     Y2, Y3, Y5
-	VPSIGNB     Y10, Y7, Y7
-	VPMADDUBSW  Y5, Y4, Y6
-	VPMADDUBSW  Y7, Y12, Y11
-	VPMADDWD    Y15, Y6, Y6
-	VPMADDWD    Y15, Y11, Y11
-	VCVTDQ2PS   Y6, Y6
-	VCVTDQ2PS   Y11, Y11
-	VFMADD231PS Y6, Y1, Y0
-	VFMADD231PS Y11, Y9, Y8
-	ADDQ        $36, SI
-	ADDQ        $64, DI
-	ADDQ        $8, DX
-	SUBQ        $2, CX
-	JMP         q4loop2
-
-q4loop1:
-	TESTQ       CX, CX
-	JEQ         q4done
-	MOVWLZX     (SI), AX
-	VMOVD       AX, X1
-	VCVTPH2PS   X1, X1
-	VMULSS      (DX), X1, X1
-	VBROADCASTSS X1, Y1
-	VMOVDQU     2(SI), X2
-	VPSRLW      $4, X2, X3
-	VINSERTI128 $1, X3, Y2, Y2
-	VPAND       Y14, Y2, Y2
-	VPSUBB      Y13, Y2, Y2
-	VPSIGNB     Y2, Y2, Y4
-	VMOVDQU     (DI), Y3
-	VPSIGNB     Y2, Y3, Y5
-	VPMADDUBSW  Y5, Y4, Y6
-	VPMADDWD    Y15, Y6, Y6
-	VCVTDQ2PS   Y6, Y6
-	VFMADD231PS Y6, Y1, Y0
+q4loop:
+	WSCALE
+	Q4W
+	QCOL(DI, DX, Y0)
+	ADDQ $18, SI
+	ADDQ $32, DI
+	ADDQ $4, DX
+	DECQ CX
+	JNZ  q4loop
 
 q4done:
-	VADDPS Y8, Y0, Y0
-	HSUM_PS
+	HSUM_PS_R(Y0, X0)
 	VZEROUPPER
-	MOVSS  X0, ret+32(FP)
+	MOVSS X0, ret+32(FP)
+	RET
+
+// func dotQ4_0x4AVX2(w *byte, xq *int8, xstride int, xd *float32, dstride int, nb int, out *[4]float32)
+// dotQ4_0AVX2 against four activation columns (see dotQ8_0x4AVX2).
+TEXT ·dotQ4_0x4AVX2(SB), NOSPLIT, $0-56
+	MOVQ   w+0(FP), SI
+	MOVQ   xq+8(FP), DI
+	MOVQ   xstride+16(FP), AX
+	MOVQ   xd+24(FP), DX
+	MOVQ   dstride+32(FP), BX
+	COLS4
+	MOVQ   nb+40(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y12, Y12, Y12
+	ONES16
+	Q4CONST
+	TESTQ  CX, CX
+	JEQ    q4x4done
+
+q4x4loop:
+	WSCALE
+	Q4W
+	QCOL(DI, DX, Y0)
+	QCOL(R8, R11, Y8)
+	QCOL(R9, R12, Y9)
+	QCOL(R10, R13, Y12)
+	ADV4($18)
+	DECQ CX
+	JNZ  q4x4loop
+
+q4x4done:
+	MOVQ out+48(FP), AX
+	STORE4
 	RET
 
 // func q4KSumsAVX2(q4 *byte, q8 *int8, sc *int16) int32

@@ -15,3 +15,13 @@ var (
 
 // haveSIMD reports whether assembly kernels are in use.
 const haveSIMD = false
+
+// dotQ8_0x4 is the four-column Q8_0 kernel.
+func dotQ8_0x4(w []byte, xq []int8, xd []float32, cols, nb int, out *[4]float32) {
+	dotQ8_0x4Go(w, xq, xd, cols, nb, out)
+}
+
+// dotQ4_0x4 is the four-column Q4_0 kernel.
+func dotQ4_0x4(w []byte, xq []int8, xd []float32, cols, nb int, out *[4]float32) {
+	dotQ4_0x4Go(w, xq, xd, cols, nb, out)
+}

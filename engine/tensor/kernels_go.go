@@ -198,3 +198,18 @@ func dotF32Bytes(w []byte, x []float32) float32 {
 	}
 	return s
 }
+
+// dotQ8_0x4Go is dotQ8_0Go for four activation columns (column c at
+// xq[c*cols:] and xd[c*nb:]) against one weight row.
+func dotQ8_0x4Go(w []byte, xq []int8, xd []float32, cols, nb int, out *[4]float32) {
+	for c := range out {
+		out[c] = dotQ8_0Go(w, xq[c*cols:c*cols+nb*qk8_0], xd[c*nb:(c+1)*nb])
+	}
+}
+
+// dotQ4_0x4Go is dotQ4_0Go for four activation columns (see dotQ8_0x4Go).
+func dotQ4_0x4Go(w []byte, xq []int8, xd []float32, cols, nb int, out *[4]float32) {
+	for c := range out {
+		out[c] = dotQ4_0Go(w, xq[c*cols:c*cols+nb*qk4_0], xd[c*nb:(c+1)*nb])
+	}
+}

@@ -131,13 +131,26 @@ func (a *mmArgs) run(lo, hi int) {
 		}
 	case gguf.TypeQ8_0, gguf.TypeQ4_0:
 		nb := cols / qk8_0
+		q4 := m.Type == gguf.TypeQ4_0
 		dot := dotQ8_0
-		if m.Type == gguf.TypeQ4_0 {
+		if q4 {
 			dot = dotQ4_0
 		}
+		var res [4]float32
 		for r := lo; r < hi; r++ {
 			w := m.Data[r*rb : (r+1)*rb]
-			for b := 0; b < batch; b++ {
+			b := 0
+			for ; b+4 <= batch; b += 4 {
+				if q4 {
+					dotQ4_0x4(w, a.qs[b*cols:(b+4)*cols], a.d[b*nb:(b+4)*nb], cols, nb, &res)
+				} else {
+					dotQ8_0x4(w, a.qs[b*cols:(b+4)*cols], a.d[b*nb:(b+4)*nb], cols, nb, &res)
+				}
+				for c, v := range res {
+					out[(b+c)*rows+r] = v
+				}
+			}
+			for ; b < batch; b++ {
 				out[b*rows+r] = dot(w, a.qs[b*cols:(b+1)*cols], a.d[b*nb:(b+1)*nb])
 			}
 		}
