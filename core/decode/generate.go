@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 
 	"github.com/baco-go/baco/core/backend"
@@ -14,7 +15,7 @@ import (
 	"github.com/baco-go/baco/core/tokenclass"
 )
 
-// model is one backend's state within a generation.
+// model is one backend's state within one request.
 type model struct {
 	role   string // "base" or "aligned"
 	be     backend.Backend
@@ -43,6 +44,7 @@ type mseq struct {
 
 // seq is one sample being generated.
 type seq struct {
+	rs        *reqState
 	idx       int
 	m         [2]mseq // indexed by route.Source (Aligned, Base)
 	gen       []int32
@@ -55,22 +57,56 @@ type seq struct {
 	out       Sample
 }
 
-// generation is the state of one Generate call.
-type generation struct {
+// reqState is one request inside a batch.
+type reqState struct {
+	ctx    context.Context
+	req    *Request
+	router route.Router
+	models [2]*model // indexed by route.Source
+	seqs   []*seq
+	live   int   // samples not finished
+	err    error // set when the request failed
+}
+
+// batch steps the sequences of one or more requests together. It is used
+// by a single goroutine at a time.
+type batch struct {
 	d       *Decoder
-	req     *Request
-	router  route.Router
-	models  [2]*model // indexed by route.Source
-	seqs    []*seq
 	sampler sample.Sampler
 	views   []route.View
 	dec     []route.Decision
 	active  []*seq
+	group   []*seq
 }
 
 // Generate runs one request to completion (or until ctx is cancelled) and
 // returns every sample. Samples share one prefill per model through Fork.
 func (d *Decoder) Generate(ctx context.Context, req Request) (*Result, error) {
+	rs, err := d.newReqState(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	b := &batch{d: d}
+	defer rs.release(d)
+	for rs.live > 0 {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("decode: %w", err)
+		}
+		b.active = b.active[:0]
+		for _, s := range rs.seqs {
+			if !s.done {
+				b.active = append(b.active, s)
+			}
+		}
+		if err := b.step(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return rs.result(), nil
+}
+
+// newReqState validates a request and prepares its samples.
+func (d *Decoder) newReqState(ctx context.Context, req Request) (*reqState, error) {
 	if req.N <= 0 {
 		req.N = 1
 	}
@@ -89,13 +125,13 @@ func (d *Decoder) Generate(ctx context.Context, req Request) (*Result, error) {
 	if err := req.AlignedSampling.Validate(); err != nil {
 		return nil, fmt.Errorf("decode: aligned sampling: %w", err)
 	}
-	g := &generation{d: d, req: &req, router: d.cfg.Router}
+	rs := &reqState{ctx: ctx, req: &req, router: d.cfg.Router}
 	if req.Router != nil {
-		g.router = req.Router
+		rs.router = req.Router
 	}
-	g.models[route.Base] = newModel("base", d.cfg.Base, d.base, req.BasePrompt, req.BaseSampling)
-	g.models[route.Aligned] = newModel("aligned", d.cfg.Aligned, d.aligned, req.AlignedPrompt, req.AlignedSampling)
-	for _, m := range g.models {
+	rs.models[route.Base] = newModel("base", d.cfg.Base, d.base, req.BasePrompt, req.BaseSampling)
+	rs.models[route.Aligned] = newModel("aligned", d.cfg.Aligned, d.aligned, req.AlignedPrompt, req.AlignedSampling)
+	for _, m := range rs.models {
 		if len(m.prompt) == 0 {
 			return nil, fmt.Errorf("decode: the %s model's prompt is empty (it needs at least one token, e.g. BOS)", m.role)
 		}
@@ -109,35 +145,23 @@ func (d *Decoder) Generate(ctx context.Context, req Request) (*Result, error) {
 		}
 	}
 	for i := 0; i < req.N; i++ {
-		s := &seq{idx: i, prev: route.Aligned,
+		s := &seq{rs: rs, idx: i, prev: route.Aligned,
 			rRoute: sample.NewRNG(req.Seed, i, sample.StreamRouter), rSample: sample.NewRNG(req.Seed, i, sample.StreamSampler)}
 		s.out.Index = i
-		g.seqs = append(g.seqs, s)
+		rs.seqs = append(rs.seqs, s)
 	}
-	defer g.release()
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("decode: %w", err)
-		}
-		g.active = g.active[:0]
-		for _, s := range g.seqs {
-			if !s.done {
-				g.active = append(g.active, s)
-			}
-		}
-		if len(g.active) == 0 {
-			break
-		}
-		if err := g.step(ctx); err != nil {
-			return nil, err
-		}
-	}
-	res := &Result{BasePromptTokens: len(req.BasePrompt), AlignedPromptTokens: len(req.AlignedPrompt)}
-	for _, s := range g.seqs {
+	rs.live = req.N
+	return rs, nil
+}
+
+// result collects the finished samples.
+func (rs *reqState) result() *Result {
+	res := &Result{BasePromptTokens: len(rs.req.BasePrompt), AlignedPromptTokens: len(rs.req.AlignedPrompt)}
+	for _, s := range rs.seqs {
 		s.out.BaseSteps, s.out.AlignedSteps = s.m[route.Base].steps, s.m[route.Aligned].steps
 		res.Samples = append(res.Samples, s.out)
 	}
-	return res, nil
+	return res
 }
 
 func newModel(role string, be backend.Backend, info backend.Info, prompt []int32, p sample.Params) *model {
@@ -151,23 +175,25 @@ func newModel(role string, be backend.Backend, info backend.Info, prompt []int32
 	return m
 }
 
-// release frees every sequence the generation opened, even after cancellation.
-func (g *generation) release() {
-	ctx := context.WithoutCancel(context.Background())
-	for _, m := range g.models {
+// release frees every sequence the request opened, even after cancellation.
+func (rs *reqState) release(d *Decoder) {
+	ctx := context.WithoutCancel(rs.ctx)
+	for _, m := range rs.models {
 		for _, id := range m.opened {
 			if err := m.be.Free(ctx, id); err != nil {
-				g.d.log.Debug("free sequence", "model", m.role, "seq", id, "err", err)
+				d.log.Debug("free sequence", "model", m.role, "seq", id, "err", err)
 			}
 		}
+		m.opened = nil
 	}
 }
 
-// step generates one token for every active sequence.
-func (g *generation) step(ctx context.Context) error {
-	needs := g.router.Needs()
+// step generates one token for every active sequence (b.active), which
+// may belong to several requests with different routers.
+func (b *batch) step(ctx context.Context) error {
 	var want [2][]*seq
-	for _, s := range g.active {
+	for _, s := range b.active {
+		needs := s.rs.router.Needs()
 		if needs.Base {
 			want[route.Base] = append(want[route.Base], s)
 		}
@@ -175,15 +201,15 @@ func (g *generation) step(ctx context.Context) error {
 			want[route.Aligned] = append(want[route.Aligned], s)
 		}
 	}
-	if err := g.ensure(ctx, want); err != nil {
+	if err := b.ensure(ctx, want); err != nil {
 		return err
 	}
-	// Views for the router.
-	g.views = g.views[:0]
-	for _, s := range g.active {
+	// Views for the routers.
+	b.views = b.views[:0]
+	for _, s := range b.active {
 		pos := len(s.gen)
 		v := route.View{
-			Sample: s.idx, Pos: pos, PromptLen: len(g.models[route.Aligned].prompt),
+			Sample: s.idx, Pos: pos, PromptLen: len(s.rs.models[route.Aligned].prompt),
 			Prev: s.prev, U: s.rRoute.Float64(),
 			BaseTop: route.Top{ID: -1}, AlignedTop: route.Top{ID: -1},
 		}
@@ -192,31 +218,42 @@ func (g *generation) step(ctx context.Context) error {
 		}
 		if ms := &s.m[route.Base]; ms.valid {
 			v.Base = &ms.dist
-			v.BaseTop = g.top(&ms.dist)
+			v.BaseTop = b.top(&ms.dist)
 		}
 		if ms := &s.m[route.Aligned]; ms.valid {
 			v.Aligned = &ms.dist
-			v.AlignedTop = g.top(&ms.dist)
+			v.AlignedTop = b.top(&ms.dist)
 		}
-		g.views = append(g.views, v)
+		b.views = append(b.views, v)
 	}
-	if cap(g.dec) < len(g.views) {
-		g.dec = make([]route.Decision, len(g.views))
+	if cap(b.dec) < len(b.views) {
+		b.dec = make([]route.Decision, len(b.views))
 	}
-	g.dec = g.dec[:len(g.views)]
-	if err := g.router.Decide(ctx, g.views, g.dec); err != nil {
-		return fmt.Errorf("decode: router %s: %w", g.router.Name(), err)
+	b.dec = b.dec[:len(b.views)]
+	// One Decide per request: the sequences of a request are consecutive
+	// and share its router.
+	for lo := 0; lo < len(b.active); {
+		rs := b.active[lo].rs
+		r := rs.router
+		hi := lo + 1
+		for hi < len(b.active) && b.active[hi].rs == rs {
+			hi++
+		}
+		if err := r.Decide(ctx, b.views[lo:hi], b.dec[lo:hi]); err != nil {
+			return fmt.Errorf("decode: router %s: %w", r.Name(), err)
+		}
+		lo = hi
 	}
 	// Second phase: the distributions the decision needs.
 	want[0], want[1] = want[0][:0], want[1][:0]
-	gating := g.d.cfg.Boundary == BoundaryWord
-	for i, s := range g.active {
-		w := g.dec[i].Weight
+	gating := b.d.cfg.Boundary == BoundaryWord
+	for i, s := range b.active {
+		w := b.dec[i].Weight
 		if math.IsNaN(w) || w < 0 || w > 1 {
 			return fmt.Errorf("decode: router %s returned base weight %v for sample %d at position %d: want a value in [0,1]",
-				g.router.Name(), w, s.idx, len(s.gen))
+				s.rs.router.Name(), w, s.idx, len(s.gen))
 		}
-		src := g.dec[i].Source()
+		src := b.dec[i].Source()
 		switch {
 		case src == route.Mixed:
 			want[route.Base] = append(want[route.Base], s)
@@ -228,11 +265,11 @@ func (g *generation) step(ctx context.Context) error {
 			want[src] = append(want[src], s)
 		}
 	}
-	if err := g.ensure(ctx, want); err != nil {
+	if err := b.ensure(ctx, want); err != nil {
 		return err
 	}
-	for i, s := range g.active {
-		if err := g.emit(s, g.dec[i].Weight, gating); err != nil {
+	for i, s := range b.active {
+		if err := b.emit(s, b.dec[i].Weight, gating); err != nil {
 			return err
 		}
 	}
@@ -240,10 +277,10 @@ func (g *generation) step(ctx context.Context) error {
 }
 
 // top describes the most likely token of d.
-func (g *generation) top(d *dist.Dist) route.Top {
+func (b *batch) top(d *dist.Dist) route.Top {
 	id := d.TopID()
 	t := route.Top{ID: id}
-	if tab := g.d.table; id >= 0 && int(id) < tab.Len() {
+	if tab := b.d.table; id >= 0 && int(id) < tab.Len() {
 		t.Piece, t.Class, t.WordStart = tab.Text[id], tab.Class[id], tab.WordStart[id]
 	}
 	return t
@@ -251,11 +288,12 @@ func (g *generation) top(d *dist.Dist) route.Top {
 
 // emit samples the token of one sequence, appends it everywhere and applies
 // the stop rules.
-func (g *generation) emit(s *seq, w float64, gating bool) error {
+func (b *batch) emit(s *seq, w float64, gating bool) error {
+	rs := s.rs
 	src := route.Decision{Weight: w}.Source()
 	ev := Event{Sample: s.idx, Pos: len(s.gen), Weight: w}
 	if gating && len(s.gen) > 0 && src != route.Mixed && src != s.prev && s.prev != route.Mixed {
-		if top := s.m[s.prev].dist.TopID(); top >= 0 && int(top) < g.d.table.Len() && !g.d.table.WordStart[top] {
+		if top := s.m[s.prev].dist.TopID(); top >= 0 && int(top) < b.d.table.Len() && !b.d.table.WordStart[top] {
 			src, ev.Gated = s.prev, true
 			ev.Weight = 0
 			if src == route.Base {
@@ -270,18 +308,18 @@ func (g *generation) emit(s *seq, w float64, gating bool) error {
 	)
 	switch src {
 	case route.Mixed:
-		b, a := g.models[route.Base], g.models[route.Aligned]
-		tok, err = g.sampler.SampleMixture(&s.m[route.Base].dist, &s.m[route.Aligned].dist, w, b.params, a.params, u)
+		bm, am := rs.models[route.Base], rs.models[route.Aligned]
+		tok, err = b.sampler.SampleMixture(&s.m[route.Base].dist, &s.m[route.Aligned].dist, w, bm.params, am.params, u)
 	default:
-		tok, err = g.sampler.Sample(&s.m[src].dist, g.models[src].params, u)
+		tok, err = b.sampler.Sample(&s.m[src].dist, rs.models[src].params, u)
 	}
 	if err != nil {
 		return fmt.Errorf("decode: sample %d position %d: sampling from %s: %w", s.idx, len(s.gen), src, err)
 	}
 	ev.ID, ev.Source = tok, src
-	if int(tok) < g.d.table.Len() {
-		ev.Text = g.d.table.Text[tok]
-		ev.Special = g.d.table.Class[tok] == tokenclass.Special
+	if int(tok) < b.d.table.Len() {
+		ev.Text = b.d.table.Text[tok]
+		ev.Special = b.d.table.Class[tok] == tokenclass.Special
 	}
 	for _, r := range []route.Source{route.Base, route.Aligned} {
 		if ms := &s.m[r]; ms.valid {
@@ -294,16 +332,16 @@ func (g *generation) emit(s *seq, w float64, gating bool) error {
 		s.out.BaseTokens++
 	}
 	s.prev = src
-	if g.req.OnToken != nil {
-		g.req.OnToken(ev)
+	if rs.req.OnToken != nil {
+		rs.req.OnToken(ev)
 	}
 	// Stop token of the emitting model.
 	stop := false
 	switch src {
 	case route.Mixed:
-		stop = g.models[route.Base].stops[tok] || g.models[route.Aligned].stops[tok]
+		stop = rs.models[route.Base].stops[tok] || rs.models[route.Aligned].stops[tok]
 	default:
-		stop = g.models[src].stops[tok]
+		stop = rs.models[src].stops[tok]
 	}
 	if stop {
 		s.finish(FinishStop)
@@ -311,7 +349,7 @@ func (g *generation) emit(s *seq, w float64, gating bool) error {
 	}
 	s.gen = append(s.gen, tok)
 	s.out.IDs = s.gen
-	start := max(0, s.text.Len()-maxLen(g.req.Stop))
+	start := max(0, s.text.Len()-maxLen(rs.req.Stop))
 	s.text.WriteString(ev.Text)
 	for r := range s.m {
 		if ms := &s.m[r]; ms.open {
@@ -319,17 +357,16 @@ func (g *generation) emit(s *seq, w float64, gating bool) error {
 			ms.valid = false
 		}
 	}
-	if i, ok := findStop(s.text.String(), start, g.req.Stop); ok {
-		s.out.Text = s.text.String()[:i]
-		s.done = true
-		s.out.Finish = FinishStop
+	if i, ok := findStop(s.text.String(), start, rs.req.Stop); ok {
+		s.finish(FinishStop)
+		s.out.Text = s.out.Text[:i]
 		return nil
 	}
-	if g.req.MaxTokens > 0 && len(s.gen) >= g.req.MaxTokens {
+	if rs.req.MaxTokens > 0 && len(s.gen) >= rs.req.MaxTokens {
 		s.finish(FinishLength)
 		return nil
 	}
-	for _, m := range g.models {
+	for _, m := range rs.models {
 		if m.info.ContextLen > 0 && len(m.prompt)+len(s.gen) >= m.info.ContextLen {
 			s.finish(FinishLength)
 			return nil
@@ -340,6 +377,7 @@ func (g *generation) emit(s *seq, w float64, gating bool) error {
 
 func (s *seq) finish(reason string) {
 	s.done = true
+	s.rs.live--
 	s.out.Finish = reason
 	s.out.Text = s.text.String()
 }
@@ -375,8 +413,8 @@ func findStop(text string, start int, stops []string) (int, bool) {
 }
 
 // ensure makes the distribution of every (source, sequence) in want valid,
-// stepping the two backends concurrently, each with one batched Step.
-func (g *generation) ensure(ctx context.Context, want [2][]*seq) error {
+// stepping the two backends concurrently, each with batched Steps.
+func (b *batch) ensure(ctx context.Context, want [2][]*seq) error {
 	var work [2][]*seq
 	for r := range want {
 		for _, s := range want[r] {
@@ -389,13 +427,13 @@ func (g *generation) ensure(ctx context.Context, want [2][]*seq) error {
 	case len(work[0]) == 0 && len(work[1]) == 0:
 		return nil
 	case len(work[0]) == 0:
-		return g.fetch(ctx, route.Base, work[route.Base])
+		return b.fetch(ctx, route.Base, work[route.Base])
 	case len(work[1]) == 0:
-		return g.fetch(ctx, route.Aligned, work[route.Aligned])
+		return b.fetch(ctx, route.Aligned, work[route.Aligned])
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- g.fetch(ctx, route.Base, work[route.Base]) }()
-	errA := g.fetch(ctx, route.Aligned, work[route.Aligned])
+	go func() { errc <- b.fetch(ctx, route.Base, work[route.Base]) }()
+	errA := b.fetch(ctx, route.Aligned, work[route.Aligned])
 	errB := <-errc
 	if errB != nil {
 		return errB
@@ -413,33 +451,55 @@ func containsSeq(ss []*seq, s *seq) bool {
 }
 
 // fetch brings the distribution of model r up to date for every sequence in
-// ss: it prefills the shared prompt once, forks it for sequences that have
-// none yet, and sends every pending token in one batched Step.
-func (g *generation) fetch(ctx context.Context, r route.Source, ss []*seq) error {
-	m := g.models[r]
-	if !m.rootReady {
-		id, err := m.be.Open(ctx)
+// ss: it prefills each request's prompt once (the prompts of all requests
+// that need it in one Step), forks it for sequences that have no sequence
+// yet, and sends every pending token in one batched Step.
+func (b *batch) fetch(ctx context.Context, r route.Source, ss []*seq) error {
+	be := b.d.cfg.Base
+	role, info := "base", b.d.base
+	if r == route.Aligned {
+		be, role, info = b.d.cfg.Aligned, "aligned", b.d.aligned
+	}
+	// Prefill the roots of the requests that need one.
+	var roots []*model
+	var in []backend.StepInput
+	for _, s := range ss {
+		m := s.rs.models[r]
+		if m.rootReady || slices.Contains(roots, m) {
+			continue
+		}
+		id, err := be.Open(ctx)
 		if err != nil {
-			return fmt.Errorf("%s model %q: open: %w", m.role, m.info.Name, err)
+			return fmt.Errorf("%s model %q: open: %w", role, info.Name, err)
 		}
 		m.opened = append(m.opened, id)
-		out, err := m.be.Step(ctx, []backend.StepInput{{Seq: id, Tokens: m.prompt, TopK: g.d.cfg.TopK}})
-		if err != nil {
-			return fmt.Errorf("%s model %q: prefill of %d tokens: %w", m.role, m.info.Name, len(m.prompt), err)
-		}
-		if len(out) != 1 || len(out[0].Dists) == 0 {
-			return fmt.Errorf("%s model %q: prefill returned %d outputs, want 1", m.role, m.info.Name, len(out))
-		}
-		m.root, m.rootDist, m.rootReady = id, out[0].Dists[len(out[0].Dists)-1], true
+		m.root = id
+		roots = append(roots, m)
+		in = append(in, backend.StepInput{Seq: id, Tokens: m.prompt, TopK: b.d.cfg.TopK})
 	}
-	in := make([]backend.StepInput, 0, len(ss))
+	if len(in) > 0 {
+		out, err := be.Step(ctx, in)
+		if err != nil {
+			return fmt.Errorf("%s model %q: prefill: %w", role, info.Name, err)
+		}
+		if len(out) != len(in) {
+			return fmt.Errorf("%s model %q: prefill returned %d outputs for %d prompts", role, info.Name, len(out), len(in))
+		}
+		for i, m := range roots {
+			if len(out[i].Dists) == 0 {
+				return fmt.Errorf("%s model %q: prefill returned no distribution", role, info.Name)
+			}
+			m.rootDist, m.rootReady = out[i].Dists[len(out[i].Dists)-1], true
+		}
+	}
+	in = in[:0]
 	stepped := make([]*seq, 0, len(ss))
 	for _, s := range ss {
-		ms := &s.m[r]
+		ms, m := &s.m[r], s.rs.models[r]
 		if !ms.open {
-			id, err := m.be.Fork(ctx, m.root)
+			id, err := be.Fork(ctx, m.root)
 			if err != nil {
-				return fmt.Errorf("%s model %q: fork for sample %d: %w", m.role, m.info.Name, s.idx, err)
+				return fmt.Errorf("%s model %q: fork for sample %d: %w", role, info.Name, s.idx, err)
 			}
 			m.opened = append(m.opened, id)
 			ms.open, ms.id = true, id
@@ -449,23 +509,23 @@ func (g *generation) fetch(ctx context.Context, r route.Source, ss []*seq) error
 				continue
 			}
 		}
-		in = append(in, backend.StepInput{Seq: ms.id, Tokens: ms.pending, TopK: g.d.cfg.TopK})
+		in = append(in, backend.StepInput{Seq: ms.id, Tokens: ms.pending, TopK: b.d.cfg.TopK})
 		stepped = append(stepped, s)
 	}
 	if len(in) == 0 {
 		return nil
 	}
-	out, err := m.be.Step(ctx, in)
+	out, err := be.Step(ctx, in)
 	if err != nil {
-		return fmt.Errorf("%s model %q: step: %w", m.role, m.info.Name, err)
+		return fmt.Errorf("%s model %q: step: %w", role, info.Name, err)
 	}
 	if len(out) != len(in) {
-		return fmt.Errorf("%s model %q: step returned %d outputs for %d sequences", m.role, m.info.Name, len(out), len(in))
+		return fmt.Errorf("%s model %q: step returned %d outputs for %d sequences", role, info.Name, len(out), len(in))
 	}
 	for i, s := range stepped {
 		ms := &s.m[r]
 		if len(out[i].Dists) == 0 {
-			return fmt.Errorf("%s model %q: step returned no distribution for sample %d", m.role, m.info.Name, s.idx)
+			return fmt.Errorf("%s model %q: step returned no distribution for sample %d", role, info.Name, s.idx)
 		}
 		ms.dist, ms.valid = out[i].Dists[len(out[i].Dists)-1], true
 		ms.pending = ms.pending[:0]
