@@ -67,10 +67,10 @@ func dotQ8_0x4AVX2(w *byte, xq *int8, xstride int, xd *float32, dstride int, nb 
 func dotQ4_0x4AVX2(w *byte, xq *int8, xstride int, xd *float32, dstride int, nb int, out *[4]float32)
 
 //go:noescape
-func q4KSumsAVX2(q4 *byte, q8 *int8, sc *int16) int32
+func dotQ4KAVX2(w *byte, xq *int8, xd *float32, bsums *int16, nb int) float32
 
 //go:noescape
-func q6KSumsAVX2(b *byte, q8 *int8) int32
+func dotQ6KAVX2(w *byte, xq *int8, xd *float32, bsums *int16, nb int) float32
 
 // dotF32AVX2Go is dotF32Go's contract on AVX2: the multiple-of-8 prefix in
 // assembly, the tail added in order.
@@ -159,49 +159,28 @@ func dotQ4_0x4AVX2Go(w []byte, xq []int8, xd []float32, cols, nb int, out *[4]fl
 	dotQ4_0x4AVX2(&w[0], &xq[0], cols, &xd[0], nb, nb, out)
 }
 
-// dotQ4KAVX2Go is dotQ4KGo with the scaled integer sums of each super-block
-// computed in assembly; the integer results are identical, and so is the
-// float32 combination, so it is bitwise equal to dotQ4KGo.
+// dotQ4KAVX2Go checks bounds and runs the Q4_K assembly kernel, which
+// performs dotQ4KGo's operations in dotQ4KGo's order (bitwise equal).
 func dotQ4KAVX2Go(w []byte, xq []int8, xd []float32, bsums []int16) float32 {
-	t := f16Table()
-	var sum float32
-	var scales [8]int16
-	for i := range xd {
-		b := w[i*blockQ4KBytes : (i+1)*blockQ4KBytes]
-		q8 := xq[i*qkK : (i+1)*qkK]
-		bs := bsums[i*qkK/16 : (i+1)*qkK/16]
-		sc := b[4 : 4+kScaleSize]
-		var summ int32
-		for j := 0; j < qkK/32; j++ {
-			s, m := scaleMinK4(j, sc)
-			scales[j] = int16(s)
-			summ += int32(m) * (int32(bs[2*j]) + int32(bs[2*j+1]))
-		}
-		sumq := q4KSumsAVX2(&b[4+kScaleSize], &q8[0], &scales[0])
-		d := float32(t[le16(b)] * xd[i])
-		dmin := float32(t[le16(b[2:])] * xd[i])
-		sum += float32(d*float32(sumq)) - float32(dmin*float32(summ))
+	nb := len(xd)
+	if nb == 0 {
+		return 0
 	}
-	return sum
+	_ = w[nb*blockQ4KBytes-1]
+	_ = xq[nb*qkK-1]
+	_ = bsums[nb*qkK/16-1]
+	return dotQ4KAVX2(&w[0], &xq[0], &xd[0], &bsums[0], nb)
 }
 
-// dotQ6KAVX2Go is dotQ6KGo with the integer sums in assembly (on unsigned
-// quants, the −32 offset applied through the activation sums); bitwise equal
-// to dotQ6KGo.
+// dotQ6KAVX2Go checks bounds and runs the Q6_K assembly kernel (bitwise
+// equal to dotQ6KGo).
 func dotQ6KAVX2Go(w []byte, xq []int8, xd []float32, bsums []int16) float32 {
-	t := f16Table()
-	var sum float32
-	for i := range xd {
-		b := w[i*blockQ6KBytes : (i+1)*blockQ6KBytes]
-		q8 := xq[i*qkK : (i+1)*qkK]
-		bs := bsums[i*qkK/16 : (i+1)*qkK/16]
-		sc := b[qkK/2+qkK/4 : qkK/2+qkK/4+qkK/16]
-		var off int32
-		for g := 0; g < qkK/16; g++ {
-			off += int32(int8(sc[g])) * int32(bs[g])
-		}
-		isum := q6KSumsAVX2(&b[0], &q8[0]) - 32*off
-		sum += float32(float32(t[le16(b[qkK/2+qkK/4+qkK/16:])]*xd[i]) * float32(isum))
+	nb := len(xd)
+	if nb == 0 {
+		return 0
 	}
-	return sum
+	_ = w[nb*blockQ6KBytes-1]
+	_ = xq[nb*qkK-1]
+	_ = bsums[nb*qkK/16-1]
+	return dotQ6KAVX2(&w[0], &xq[0], &xd[0], &bsums[0], nb)
 }

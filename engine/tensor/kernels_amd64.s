@@ -387,69 +387,180 @@ q4x4done:
 	STORE4
 	RET
 
-// func q4KSumsAVX2(q4 *byte, q8 *int8, sc *int16) int32
-// One Q4_K super-block: Σ_j sc[j]·Σ_{l<32} q4[32j+l]·q8[32j+l] over the 8
-// sub-blocks, q4 unsigned nibbles (low nibbles of 32 bytes are sub-block 2k,
-// high nibbles 2k+1). Exact int32.
-TEXT ·q4KSumsAVX2(SB), NOSPLIT, $0-28
-	MOVQ      q4+0(FP), SI
-	MOVQ      q8+8(FP), DI
-	MOVQ      sc+16(FP), BX
-	VPXOR     Y0, Y0, Y0
-	MOVL      $0x0F, AX
-	VMOVD     AX, X14
-	VPBROADCASTB X14, Y14
-	MOVQ      $4, CX
+// Loads the fp16 at off(SI) as float32 times the float32 at (DX) into x.
+#define FP16XD(off, x) \
+	MOVWLZX   off(SI), AX \
+	VMOVD     AX, x \
+	VCVTPH2PS x, x \
+	VMULSS    (DX), x, x
 
-q4kloop:
-	VMOVDQU      (SI), Y1
-	VPAND        Y14, Y1, Y2
-	VPSRLW       $4, Y1, Y3
-	VPAND        Y14, Y3, Y3
-	VPMADDUBSW   (DI), Y2, Y2
-	VPMADDUBSW   32(DI), Y3, Y3
-	VPBROADCASTW (BX), Y4
-	VPBROADCASTW 2(BX), Y5
-	VPMADDWD     Y4, Y2, Y2
-	VPMADDWD     Y5, Y3, Y3
-	VPADDD       Y2, Y0, Y0
-	VPADDD       Y3, Y0, Y0
-	ADDQ         $32, SI
-	ADDQ         $64, DI
-	ADDQ         $4, BX
-	DECQ         CX
-	JNZ          q4kloop
+// func dotQ4KAVX2(w *byte, xq *int8, xd *float32, bsums *int16, nb int) float32
+// nb Q4_K super-blocks (144 bytes: fp16 d, fp16 dmin, 12 bytes of packed
+// 6-bit scales and mins, 128 bytes of nibbles) against Q8_K activations
+// (256 int8, one float32 scale, 16 int16 sums of 16 per super-block). Per
+// super-block the exact integers sumq = Σ_j sc_j·Σ q4·q8 and
+// summ = Σ_j m_j·Σ q8 are combined in scalar float32 as
+// sum += (d·d_x)·sumq − (dmin·d_x)·summ, the same operations in the same
+// order as dotQ4KGo, so the two are bitwise equal.
+TEXT ·dotQ4KAVX2(SB), NOSPLIT, $0-44
+	MOVQ   w+0(FP), SI
+	MOVQ   xq+8(FP), DI
+	MOVQ   xd+16(FP), DX
+	MOVQ   bsums+24(FP), BX
+	MOVQ   nb+32(FP), CX
+	VXORPS X0, X0, X0
+	MOVL   $0x0F, AX
+	VMOVD  AX, X14
+	VPBROADCASTB X14, Y14        // 0x0F bytes
+	TESTQ  CX, CX
+	JEQ    q4kdone
 
-	HSUM_D
+q4kblock:
+	FP16XD(0, X10)               // d·d_x
+	FP16XD(2, X11)               // dmin·d_x
+
+	// Unpack the 6-bit scales and mins (ggml's kmask trick):
+	// scales = u0&k1 | ((u2&k2) | ((u0>>6)&k3)<<4) << 32,
+	// mins   = u1&k1 | (((u2>>4)&k2) | ((u1>>6)&k3)<<4) << 32.
+	MOVL  4(SI), R8              // u0
+	MOVL  8(SI), R9              // u1
+	MOVL  12(SI), R10            // u2
+	MOVL  R10, R11
+	ANDL  $0x0f0f0f0f, R11
+	MOVL  R8, R12
+	SHRL  $6, R12
+	ANDL  $0x03030303, R12
+	SHLL  $4, R12
+	ORL   R12, R11               // scales 4..7
+	ANDL  $0x3f3f3f3f, R8        // scales 0..3
+	SHLQ  $32, R11
+	ORQ   R11, R8
+	VMOVQ R8, X12
+	VPMOVZXBW X12, X12           // 8 int16 scales
+	SHRL  $4, R10
+	ANDL  $0x0f0f0f0f, R10
+	MOVL  R9, R12
+	SHRL  $6, R12
+	ANDL  $0x03030303, R12
+	SHLL  $4, R12
+	ORL   R12, R10               // mins 4..7
+	ANDL  $0x3f3f3f3f, R9        // mins 0..3
+	SHLQ  $32, R10
+	ORQ   R10, R9
+	VMOVQ R9, X13
+	VPMOVZXBW X13, X13           // 8 int16 mins
+
+	// summ = Σ_j m_j·(bsum[2j] + bsum[2j+1])
+	VMOVDQU (BX), X5
+	VMOVDQU 16(BX), X6
+	VPHADDW X6, X5, X5
+	VPMADDWD X13, X5, X5
+	VPSHUFD $0x4E, X5, X6
+	VPADDD  X6, X5, X5
+	VPSHUFD $0xB1, X5, X6
+	VPADDD  X6, X5, X5
+	VMOVD   X5, R13
+
+	// sumq = Σ_j sc_j·Σ_{32} q4·q8
+	VINSERTI128 $1, X12, Y12, Y12
+	VPXOR   Y7, Y7, Y7
+	LEAQ    16(SI), R8           // quants
+	LEAQ    k4shuf<>(SB), R9
+	MOVQ    $4, R10
+
+q4kpair:
+	VMOVDQU    (R8), Y1
+	VPAND      Y14, Y1, Y2
+	VPSRLW     $4, Y1, Y3
+	VPAND      Y14, Y3, Y3
+	VPMADDUBSW (DI), Y2, Y2
+	VPMADDUBSW 32(DI), Y3, Y3
+	VPSHUFB    (R9), Y12, Y4
+	VPSHUFB    32(R9), Y12, Y5
+	VPMADDWD   Y4, Y2, Y2
+	VPMADDWD   Y5, Y3, Y3
+	VPADDD     Y2, Y7, Y7
+	VPADDD     Y3, Y7, Y7
+	ADDQ       $32, R8
+	ADDQ       $64, DI
+	ADDQ       $64, R9
+	DECQ       R10
+	JNZ        q4kpair
+
+	VEXTRACTI128 $1, Y7, X1
+	VPADDD       X1, X7, X7
+	VPSHUFD      $0x4E, X7, X1
+	VPADDD       X1, X7, X7
+	VPSHUFD      $0xB1, X7, X1
+	VPADDD       X1, X7, X7
+	VMOVD        X7, AX
+
+	VCVTSI2SSL AX, X1, X1
+	VMULSS     X1, X10, X1       // (d·d_x)·sumq
+	VCVTSI2SSL R13, X2, X2
+	VMULSS     X2, X11, X2       // (dmin·d_x)·summ
+	VSUBSS     X2, X1, X1
+	VADDSS     X1, X0, X0
+
+	ADDQ $144, SI
+	ADDQ $4, DX
+	ADDQ $32, BX
+	DECQ CX
+	JNZ  q4kblock
+
+q4kdone:
 	VZEROUPPER
-	VMOVD X0, AX
-	MOVL  AX, ret+24(FP)
+	MOVSS X0, ret+40(FP)
 	RET
 
-// func q6KSumsAVX2(b *byte, q8 *int8) int32
-// One Q6_K super-block at b (ql[128], qh[64], int8 scales[16], fp16 d):
-// Σ_g sc[g]·Σ_{e in group g} q6u[e]·q8[e] with q6u the unsigned 6-bit quants
-// (0..63; the caller subtracts 32·Σ_g sc[g]·bsum[g]). Exact int32.
-TEXT ·q6KSumsAVX2(SB), NOSPLIT, $0-20
-	MOVQ      b+0(FP), SI        // ql
-	MOVQ      q8+8(FP), DI
-	LEAQ      128(SI), DX        // qh
-	LEAQ      192(SI), BX        // scales
-	VPXOR     Y0, Y0, Y0
-	MOVL      $0x0F, AX
-	VMOVD     AX, X14
+// func dotQ6KAVX2(w *byte, xq *int8, xd *float32, bsums *int16, nb int) float32
+// nb Q6_K super-blocks (210 bytes: ql[128], qh[64], int8 scales[16], fp16 d)
+// against Q8_K activations. Per super-block the exact integer
+// isum = Σ_g sc_g·Σ q6u·q8 − 32·Σ_g sc_g·bsum_g (q6u the unsigned 6-bit
+// quants, so Σ_g sc_g·Σ (q6u−32)·q8) is combined in scalar float32 as
+// sum += (d·d_x)·isum, bitwise as dotQ6KGo.
+TEXT ·dotQ6KAVX2(SB), NOSPLIT, $0-44
+	MOVQ   w+0(FP), SI
+	MOVQ   xq+8(FP), DI
+	MOVQ   xd+16(FP), DX
+	MOVQ   bsums+24(FP), BX
+	MOVQ   nb+32(FP), CX
+	VXORPS X0, X0, X0
+	MOVL   $0x0F, AX
+	VMOVD  AX, X14
 	VPBROADCASTB X14, Y14        // 0x0F bytes
-	MOVL      $0x03, AX
-	VMOVD     AX, X13
+	MOVL   $0x03, AX
+	VMOVD  AX, X13
 	VPBROADCASTB X13, Y13        // 0x03 bytes
-	MOVQ      $2, CX
+	TESTQ  CX, CX
+	JEQ    q6kdone
 
-q6kloop:
-	VPMOVSXBW   (BX), X11
+q6kblock:
+	FP16XD(208, X10)             // d·d_x
+
+	// off = Σ_g sc_g·bsum_g
+	VPMOVSXBW 192(SI), Y5
+	VPMADDWD  (BX), Y5, Y5
+	VEXTRACTI128 $1, Y5, X6
+	VPADDD    X6, X5, X5
+	VPSHUFD   $0x4E, X5, X6
+	VPADDD    X6, X5, X5
+	VPSHUFD   $0xB1, X5, X6
+	VPADDD    X6, X5, X5
+	VMOVD     X5, R13
+
+	MOVQ    SI, R8               // ql
+	LEAQ    128(SI), R9          // qh
+	LEAQ    192(SI), R10         // scales
+	VPXOR   Y15, Y15, Y15        // integer accumulator
+	MOVQ    $2, R11
+
+q6khalf:
+	VPMOVSXBW   (R10), X11
 	VINSERTI128 $1, X11, Y11, Y11   // 8 int16 scales of this half, both lanes
-	VMOVDQU     (SI), Y1            // ql[0..31]
-	VMOVDQU     32(SI), Y2          // ql[32..63]
-	VMOVDQU     (DX), Y3            // qh[0..31]
+	VMOVDQU     (R8), Y1            // ql[0..31]
+	VMOVDQU     32(R8), Y2          // ql[32..63]
+	VMOVDQU     (R9), Y3            // qh[0..31]
 
 	// q1 = ql&15 | (qh&3)<<4
 	VPAND       Y14, Y1, Y4
@@ -490,23 +601,78 @@ q6kloop:
 	VPMADDWD    Y9, Y7, Y7
 	VPSHUFB     q6shuf<>+96(SB), Y11, Y9
 	VPMADDWD    Y9, Y8, Y8
-	VPADDD      Y4, Y0, Y0
-	VPADDD      Y6, Y0, Y0
-	VPADDD      Y7, Y0, Y0
-	VPADDD      Y8, Y0, Y0
+	VPADDD      Y4, Y15, Y15
+	VPADDD      Y6, Y15, Y15
+	VPADDD      Y7, Y15, Y15
+	VPADDD      Y8, Y15, Y15
 
-	ADDQ        $64, SI
-	ADDQ        $32, DX
-	ADDQ        $8, BX
+	ADDQ        $64, R8
+	ADDQ        $32, R9
+	ADDQ        $8, R10
 	ADDQ        $128, DI
-	DECQ        CX
-	JNZ         q6kloop
+	DECQ        R11
+	JNZ         q6khalf
 
-	HSUM_D
+	VEXTRACTI128 $1, Y15, X1
+	VPADDD       X1, X15, X15
+	VPSHUFD      $0x4E, X15, X1
+	VPADDD       X1, X15, X15
+	VPSHUFD      $0xB1, X15, X1
+	VPADDD       X1, X15, X15
+	VMOVD        X15, AX
+	SHLL         $5, R13
+	SUBL         R13, AX          // isum
+
+	VCVTSI2SSL AX, X1, X1
+	VMULSS     X1, X10, X1        // (d·d_x)·isum
+	VADDSS     X1, X0, X0
+
+	ADDQ $210, SI
+	ADDQ $4, DX
+	ADDQ $32, BX
+	DECQ CX
+	JNZ  q6kblock
+
+q6kdone:
 	VZEROUPPER
-	VMOVD X0, AX
-	MOVL  AX, ret+16(FP)
+	MOVSS X0, ret+40(FP)
 	RET
+
+// VPSHUFB controls broadcasting int16 scale j of a Q4_K super-block over a
+// whole register, for j = 0..7 (32 bytes each).
+DATA k4shuf<>+0(SB)/8, $0x0100010001000100
+DATA k4shuf<>+8(SB)/8, $0x0100010001000100
+DATA k4shuf<>+16(SB)/8, $0x0100010001000100
+DATA k4shuf<>+24(SB)/8, $0x0100010001000100
+DATA k4shuf<>+32(SB)/8, $0x0302030203020302
+DATA k4shuf<>+40(SB)/8, $0x0302030203020302
+DATA k4shuf<>+48(SB)/8, $0x0302030203020302
+DATA k4shuf<>+56(SB)/8, $0x0302030203020302
+DATA k4shuf<>+64(SB)/8, $0x0504050405040504
+DATA k4shuf<>+72(SB)/8, $0x0504050405040504
+DATA k4shuf<>+80(SB)/8, $0x0504050405040504
+DATA k4shuf<>+88(SB)/8, $0x0504050405040504
+DATA k4shuf<>+96(SB)/8, $0x0706070607060706
+DATA k4shuf<>+104(SB)/8, $0x0706070607060706
+DATA k4shuf<>+112(SB)/8, $0x0706070607060706
+DATA k4shuf<>+120(SB)/8, $0x0706070607060706
+DATA k4shuf<>+128(SB)/8, $0x0908090809080908
+DATA k4shuf<>+136(SB)/8, $0x0908090809080908
+DATA k4shuf<>+144(SB)/8, $0x0908090809080908
+DATA k4shuf<>+152(SB)/8, $0x0908090809080908
+DATA k4shuf<>+160(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA k4shuf<>+168(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA k4shuf<>+176(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA k4shuf<>+184(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA k4shuf<>+192(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA k4shuf<>+200(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA k4shuf<>+208(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA k4shuf<>+216(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA k4shuf<>+224(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA k4shuf<>+232(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA k4shuf<>+240(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA k4shuf<>+248(SB)/8, $0x0f0e0f0e0f0e0f0e
+GLOBL k4shuf<>(SB), RODATA|NOPTR, $256
 
 // VPSHUFB controls spreading int16 scale 2k over the low 128-bit lane and
 // scale 2k+1 over the high lane, for k = 0..3.
