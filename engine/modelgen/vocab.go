@@ -21,7 +21,9 @@ type VocabSource struct {
 // Size returns the number of tokens.
 func (v *VocabSource) Size() int { return v.size }
 
-// KVs returns a copy of the tokenizer.* metadata entries the source writes.
+// KVs returns the tokenizer.* metadata entries the source writes. The slice
+// is a copy; the arrays inside the values are shared and must not be
+// modified.
 func (v *VocabSource) KVs() []gguf.KV { return append([]gguf.KV(nil), v.kvs...) }
 
 // VocabFromFile reads the tokenizer.* metadata of the GGUF file at path.
