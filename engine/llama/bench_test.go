@@ -2,6 +2,7 @@ package llama
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -17,10 +18,22 @@ type benchModel struct {
 	load func(b *testing.B) *Model
 }
 
-// benchModels are stories260K (F32, real weights) and a random
-// SmolLM2-135M-shaped Q8_0 model generated into a temporary folder.
+// benchEnv names an extra GGUF file to benchmark (e.g. one also measured
+// with llama-bench, for a like-for-like comparison).
+const benchEnv = "BACO_BENCH_GGUF"
+
+// benchModels are stories260K (F32, real weights), a random
+// SmolLM2-135M-shaped Q8_0 model generated into a temporary folder, and the
+// file named by $BACO_BENCH_GGUF if set.
 func benchModels() []benchModel {
-	return []benchModel{
+	var extra []benchModel
+	if p := os.Getenv(benchEnv); p != "" {
+		extra = append(extra, benchModel{filepath.Base(p), func(b *testing.B) *Model {
+			m, _ := openModel(b, p, 2)
+			return m
+		}})
+	}
+	return append(extra, []benchModel{
 		{"stories260K", func(b *testing.B) *Model { return loadStories(b, 2) }},
 		{"smollm135M-Q8_0", func(b *testing.B) *Model {
 			start := time.Now()
@@ -30,7 +43,7 @@ func benchModels() []benchModel {
 			b.Logf("generated %s in %v", path, time.Since(start).Round(time.Millisecond))
 			return m
 		}},
-	}
+	}...)
 }
 
 // BenchmarkDecode decodes one token per sequence per iteration for batches

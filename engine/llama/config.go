@@ -76,7 +76,9 @@ type Rope struct {
 	// (whose Q/K weights the converter permuted); true rotates
 	// (x[i], x[i+Dims/2]) as GGML_ROPE_TYPE_NEOX does for qwen2.
 	NeoX bool
-	// Scaling is "none", "linear" or "yarn".
+	// Scaling is "none", "linear" or "yarn". A file without
+	// rope.scaling.type gets linear scaling by rope.scaling.factor when it
+	// has one, as in llama.cpp.
 	Scaling string
 	// FreqScale multiplies every angle (1/<arch>.rope.scaling.factor, 1 when
 	// there is no scaling).
@@ -146,7 +148,9 @@ func ConfigFromGGUF(f *gguf.File) (Config, error) {
 	r.Dims = md.int("rope.dimension_count", c.HeadDim, 2, maxHeadDim)
 	r.Base = md.float("rope.freq_base", 10000)
 	r.NeoX = qwen
-	r.Scaling = md.str("rope.scaling.type", "none")
+	// As in llama.cpp, a missing scaling type means linear, so a bare
+	// rope.scaling.factor (or the older rope.scale_linear) applies.
+	r.Scaling = md.str("rope.scaling.type", "linear")
 	factor := md.float("rope.scaling.factor", 0)
 	if factor == 0 {
 		factor = md.float("rope.scale_linear", 0)
@@ -165,12 +169,14 @@ func ConfigFromGGUF(f *gguf.File) (Config, error) {
 	case "none", "":
 		r.Scaling, r.FreqScale = "none", 1
 	case "linear":
+		if r.FreqScale == 1 {
+			r.Scaling = "none"
+		}
 	case "yarn":
 		r.ExtFactor = 1
 	case "llama3":
 		// Converters express llama3 scaling through the rope_freqs tensor.
-		r.Scaling = "none"
-		r.FreqScale = 1
+		r.Scaling, r.FreqScale = "none", 1
 	default:
 		return Config{}, fmt.Errorf("llama: %s.rope.scaling.type %q: %w (supported: none, linear, yarn)", arch, r.Scaling, ErrUnsupported)
 	}

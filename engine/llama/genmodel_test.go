@@ -18,6 +18,8 @@ type genSpec struct {
 	ropeBase                                    float64
 	tied                                        bool
 	seed                                        uint64
+	// edit, when set, changes the metadata before the tensors are added.
+	edit func(*gguf.Builder)
 }
 
 // genTensor is one tensor of a generated model, in float32.
@@ -115,6 +117,9 @@ func writeModel(tb testing.TB, path string, spec genSpec, ts []genTensor, typ gg
 		if err := b.SetKV(kv.k, kv.v); err != nil {
 			tb.Fatal(err)
 		}
+	}
+	if spec.edit != nil {
+		spec.edit(b)
 	}
 	add := func(t genTensor) {
 		tt := typ
