@@ -38,6 +38,24 @@ func dotQ4_0x4(w []byte, xq []int8, xd []float32, cols, nb int, out *[4]float32)
 	}
 }
 
+// dotQ4Kx4 dispatches the four-column Q4_K kernel (see dotQ8_0x4).
+func dotQ4Kx4(w []byte, xq []int8, xd []float32, bsums []int16, cols, nb int, out *[4]float32) {
+	if haveSIMD {
+		dotQ4Kx4AVX2Go(w, xq, xd, bsums, cols, nb, out)
+	} else {
+		dotQ4Kx4Go(w, xq, xd, bsums, cols, nb, out)
+	}
+}
+
+// dotQ6Kx4 dispatches the four-column Q6_K kernel (see dotQ8_0x4).
+func dotQ6Kx4(w []byte, xq []int8, xd []float32, bsums []int16, cols, nb int, out *[4]float32) {
+	if haveSIMD {
+		dotQ6Kx4AVX2Go(w, xq, xd, bsums, cols, nb, out)
+	} else {
+		dotQ6Kx4Go(w, xq, xd, bsums, cols, nb, out)
+	}
+}
+
 func pick[F any](simd, portable F) F {
 	if haveSIMD {
 		return simd
@@ -183,4 +201,28 @@ func dotQ6KAVX2Go(w []byte, xq []int8, xd []float32, bsums []int16) float32 {
 	_ = xq[nb*qkK-1]
 	_ = bsums[nb*qkK/16-1]
 	return dotQ6KAVX2(&w[0], &xq[0], &xd[0], &bsums[0], nb)
+}
+
+//go:noescape
+func dotQ4Kx4AVX2(w *byte, xq *int8, xstride int, xd *float32, dstride int, bsums *int16, nb int, out *[4]float32)
+
+// dotQ4Kx4AVX2Go checks the bounds of four activation columns (column c at
+// xq[c*cols:], xd[c*nb:], bsums[c*cols/16:]) and runs the four-column kernel.
+func dotQ4Kx4AVX2Go(w []byte, xq []int8, xd []float32, bsums []int16, cols, nb int, out *[4]float32) {
+	if nb == 0 {
+		*out = [4]float32{}
+		return
+	}
+	_ = w[nb*blockQ4KBytes-1]
+	_ = xq[3*cols+nb*qkK-1]
+	_ = xd[4*nb-1]
+	_ = bsums[3*cols/16+nb*qkK/16-1]
+	dotQ4Kx4AVX2(&w[0], &xq[0], cols, &xd[0], nb, &bsums[0], nb, out)
+}
+
+// dotQ6Kx4AVX2Go runs the single-column Q6_K kernel on four columns.
+func dotQ6Kx4AVX2Go(w []byte, xq []int8, xd []float32, bsums []int16, cols, nb int, out *[4]float32) {
+	for c := range out {
+		out[c] = dotQ6KAVX2Go(w, xq[c*cols:c*cols+nb*qkK], xd[c*nb:(c+1)*nb], bsums[c*cols/16:c*cols/16+nb*qkK/16])
+	}
 }

@@ -513,6 +513,173 @@ q4kdone:
 	MOVSS X0, ret+40(FP)
 	RET
 
+// Horizontal integer sums of four accumulators a, b, c, d (Y) into the four
+// int32 lanes of xa (clobbers X1, X2 and the X halves of b, c, d).
+#define HSUM4_D(a, b, c, d, xa, xb, xc, xd) \
+	VEXTRACTI128 $1, a, X1 \
+	VPADDD       X1, xa, xa \
+	VEXTRACTI128 $1, b, X1 \
+	VPADDD       X1, xb, xb \
+	VEXTRACTI128 $1, c, X1 \
+	VPADDD       X1, xc, xc \
+	VEXTRACTI128 $1, d, X1 \
+	VPADDD       X1, xd, xd \
+	VPHADDD      xb, xa, xa \
+	VPHADDD      xd, xc, xc \
+	VPHADDD      xc, xa, xa
+
+// One 64-element pair k of a Q4_K super-block for four columns: nibbles at
+// 16+32k(SI), scales j=2k, 2k+1 from Y12 via k4shuf, activations at
+// 64k(col), accumulating into Y6..Y9.
+#define Q4KPAIR4(k) \
+	VMOVDQU    (16+32*k)(SI), Y1 \
+	VPAND      Y14, Y1, Y2 \
+	VPSRLW     $4, Y1, Y3 \
+	VPAND      Y14, Y3, Y3 \
+	VPSHUFB    k4shuf<>+(64*k)(SB), Y12, Y4 \
+	VPSHUFB    k4shuf<>+(64*k+32)(SB), Y12, Y5 \
+	Q4KCOL(DI, k, Y6) \
+	Q4KCOL(R8, k, Y7) \
+	Q4KCOL(R9, k, Y8) \
+	Q4KCOL(R10, k, Y9)
+
+#define Q4KCOL(col, k, acc) \
+	VPMADDUBSW (64*k)(col), Y2, Y1 \
+	VPMADDWD   Y4, Y1, Y1 \
+	VPADDD     Y1, acc, acc \
+	VPMADDUBSW (64*k+32)(col), Y3, Y1 \
+	VPMADDWD   Y5, Y1, Y1 \
+	VPADDD     Y1, acc, acc
+
+// Σ_j m_j·(bsum[2j]+bsum[2j+1]) of the bsums at (AX) into the four int32
+// lanes of x (mins in X13).
+#define Q4KMINS(x) \
+	VMOVDQU  (AX), x \
+	VMOVDQU  16(AX), X1 \
+	VPHADDW  X1, x, x \
+	VPMADDWD X13, x, x
+
+// func dotQ4Kx4AVX2(w *byte, xq *int8, xstride int, xd *float32, dstride int, bsums *int16, nb int, out *[4]float32)
+// dotQ4KAVX2 for four activation columns (column c at xq+c·xstride,
+// xd+c·dstride, bsums+c·xstride/16), the super-block unpacked once. The four
+// columns are combined lane-wise with packed float32 operations that round
+// exactly like dotQ4KAVX2's scalar ones, so out[c] is bitwise what
+// dotQ4KAVX2 gives for column c.
+TEXT ·dotQ4Kx4AVX2(SB), NOSPLIT, $0-64
+	MOVQ   w+0(FP), SI
+	MOVQ   xq+8(FP), DI
+	MOVQ   xstride+16(FP), AX
+	LEAQ   (DI)(AX*1), R8
+	LEAQ   (R8)(AX*1), R9
+	LEAQ   (R9)(AX*1), R10
+	MOVQ   AX, R13
+	SHRQ   $3, R13               // bsums stride in bytes: xstride/16 int16
+	MOVQ   xd+24(FP), DX
+	MOVQ   dstride+32(FP), R11
+	SHLQ   $2, R11               // xd stride in bytes
+	MOVQ   bsums+40(FP), BX
+	MOVQ   nb+48(FP), CX
+	VXORPS X0, X0, X0
+	MOVL   $0x0F, AX
+	VMOVD  AX, X14
+	VPBROADCASTB X14, Y14
+	TESTQ  CX, CX
+	JEQ    q4kx4done
+
+q4kx4block:
+	// scales (Y12, both lanes) and mins (X13) as in dotQ4KAVX2
+	MOVL  4(SI), R12
+	MOVL  12(SI), AX
+	ANDL  $0x0f0f0f0f, AX
+	SHRL  $6, R12
+	ANDL  $0x03030303, R12
+	SHLL  $4, R12
+	ORL   R12, AX
+	SHLQ  $32, AX
+	MOVL  4(SI), R12
+	ANDL  $0x3f3f3f3f, R12
+	ORQ   R12, AX
+	VMOVQ AX, X12
+	VPMOVZXBW X12, X12
+	VINSERTI128 $1, X12, Y12, Y12
+	MOVL  12(SI), AX
+	SHRL  $4, AX
+	ANDL  $0x0f0f0f0f, AX
+	MOVL  8(SI), R12
+	SHRL  $6, R12
+	ANDL  $0x03030303, R12
+	SHLL  $4, R12
+	ORL   R12, AX
+	SHLQ  $32, AX
+	MOVL  8(SI), R12
+	ANDL  $0x3f3f3f3f, R12
+	ORQ   R12, AX
+	VMOVQ AX, X13
+	VPMOVZXBW X13, X13
+
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	VPXOR Y8, Y8, Y8
+	VPXOR Y9, Y9, Y9
+	Q4KPAIR4(0)
+	Q4KPAIR4(1)
+	Q4KPAIR4(2)
+	Q4KPAIR4(3)
+	HSUM4_D(Y6, Y7, Y8, Y9, X6, X7, X8, X9)   // X6 = sumq of columns 0..3
+
+	MOVQ  BX, AX
+	Q4KMINS(X2)
+	ADDQ  R13, AX
+	Q4KMINS(X3)
+	ADDQ  R13, AX
+	Q4KMINS(X4)
+	ADDQ  R13, AX
+	Q4KMINS(X5)
+	VPHADDD X3, X2, X2
+	VPHADDD X5, X4, X4
+	VPHADDD X4, X2, X2                         // X2 = summ of columns 0..3
+
+	// d_x of the four columns into X3
+	VMOVSS   (DX), X3
+	VINSERTPS $0x10, (DX)(R11*1), X3, X3
+	VINSERTPS $0x20, (DX)(R11*2), X3, X3
+	LEAQ     (DX)(R11*2), AX
+	VINSERTPS $0x30, (AX)(R11*1), X3, X3
+
+	MOVWLZX   (SI), AX
+	VMOVD     AX, X10
+	VCVTPH2PS X10, X10
+	VBROADCASTSS X10, X10
+	VMULPS    X3, X10, X10                     // d·d_x
+	MOVWLZX   2(SI), AX
+	VMOVD     AX, X11
+	VCVTPH2PS X11, X11
+	VBROADCASTSS X11, X11
+	VMULPS    X3, X11, X11                     // dmin·d_x
+
+	VCVTDQ2PS X6, X6
+	VMULPS    X6, X10, X6
+	VCVTDQ2PS X2, X2
+	VMULPS    X2, X11, X2
+	VSUBPS    X2, X6, X6
+	VADDPS    X6, X0, X0
+
+	ADDQ $144, SI
+	ADDQ $256, DI
+	ADDQ $256, R8
+	ADDQ $256, R9
+	ADDQ $256, R10
+	ADDQ $4, DX
+	ADDQ $32, BX
+	DECQ CX
+	JNZ  q4kx4block
+
+q4kx4done:
+	VZEROUPPER
+	MOVQ    out+56(FP), AX
+	VMOVUPS X0, (AX)
+	RET
+
 // func dotQ6KAVX2(w *byte, xq *int8, xd *float32, bsums *int16, nb int) float32
 // nb Q6_K super-blocks (210 bytes: ql[128], qh[64], int8 scales[16], fp16 d)
 // against Q8_K activations. Per super-block the exact integer

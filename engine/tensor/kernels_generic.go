@@ -25,3 +25,13 @@ func dotQ8_0x4(w []byte, xq []int8, xd []float32, cols, nb int, out *[4]float32)
 func dotQ4_0x4(w []byte, xq []int8, xd []float32, cols, nb int, out *[4]float32) {
 	dotQ4_0x4Go(w, xq, xd, cols, nb, out)
 }
+
+// dotQ4Kx4 is the four-column Q4_K kernel.
+func dotQ4Kx4(w []byte, xq []int8, xd []float32, bsums []int16, cols, nb int, out *[4]float32) {
+	dotQ4Kx4Go(w, xq, xd, bsums, cols, nb, out)
+}
+
+// dotQ6Kx4 is the four-column Q6_K kernel.
+func dotQ6Kx4(w []byte, xq []int8, xd []float32, bsums []int16, cols, nb int, out *[4]float32) {
+	dotQ6Kx4Go(w, xq, xd, bsums, cols, nb, out)
+}

@@ -213,3 +213,18 @@ func dotQ4_0x4Go(w []byte, xq []int8, xd []float32, cols, nb int, out *[4]float3
 		out[c] = dotQ4_0Go(w, xq[c*cols:c*cols+nb*qk4_0], xd[c*nb:(c+1)*nb])
 	}
 }
+
+// dotQ4Kx4Go is dotQ4KGo for four activation columns (column c at
+// xq[c*cols:], xd[c*nb:], bsums[c*cols/16:]) against one weight row.
+func dotQ4Kx4Go(w []byte, xq []int8, xd []float32, bsums []int16, cols, nb int, out *[4]float32) {
+	for c := range out {
+		out[c] = dotQ4KGo(w, xq[c*cols:c*cols+nb*qkK], xd[c*nb:(c+1)*nb], bsums[c*cols/16:c*cols/16+nb*qkK/16])
+	}
+}
+
+// dotQ6Kx4Go is dotQ6KGo for four activation columns (see dotQ4Kx4Go).
+func dotQ6Kx4Go(w []byte, xq []int8, xd []float32, bsums []int16, cols, nb int, out *[4]float32) {
+	for c := range out {
+		out[c] = dotQ6KGo(w, xq[c*cols:c*cols+nb*qkK], xd[c*nb:(c+1)*nb], bsums[c*cols/16:c*cols/16+nb*qkK/16])
+	}
+}

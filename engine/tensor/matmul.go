@@ -154,20 +154,30 @@ func (a *mmArgs) run(lo, hi int) {
 				out[b*rows+r] = dot(w, a.qs[b*cols:(b+1)*cols], a.d[b*nb:(b+1)*nb])
 			}
 		}
-	case gguf.TypeQ4_K:
+	case gguf.TypeQ4_K, gguf.TypeQ6_K:
 		nb := cols / qkK
-		for r := lo; r < hi; r++ {
-			w := m.Data[r*rb : (r+1)*rb]
-			for b := 0; b < batch; b++ {
-				out[b*rows+r] = dotQ4K(w, a.qs[b*cols:(b+1)*cols], a.d[b*nb:(b+1)*nb], a.bsums[b*cols/16:(b+1)*cols/16])
-			}
+		q6 := m.Type == gguf.TypeQ6_K
+		dot := dotQ4K
+		if q6 {
+			dot = dotQ6K
 		}
-	case gguf.TypeQ6_K:
-		nb := cols / qkK
+		var res [4]float32
 		for r := lo; r < hi; r++ {
 			w := m.Data[r*rb : (r+1)*rb]
-			for b := 0; b < batch; b++ {
-				out[b*rows+r] = dotQ6K(w, a.qs[b*cols:(b+1)*cols], a.d[b*nb:(b+1)*nb], a.bsums[b*cols/16:(b+1)*cols/16])
+			b := 0
+			for ; b+4 <= batch; b += 4 {
+				xq, xd, bs := a.qs[b*cols:(b+4)*cols], a.d[b*nb:(b+4)*nb], a.bsums[b*cols/16:(b+4)*cols/16]
+				if q6 {
+					dotQ6Kx4(w, xq, xd, bs, cols, nb, &res)
+				} else {
+					dotQ4Kx4(w, xq, xd, bs, cols, nb, &res)
+				}
+				for c, v := range res {
+					out[(b+c)*rows+r] = v
+				}
+			}
+			for ; b < batch; b++ {
+				out[b*rows+r] = dot(w, a.qs[b*cols:(b+1)*cols], a.d[b*nb:(b+1)*nb], a.bsums[b*cols/16:(b+1)*cols/16])
 			}
 		}
 	}
