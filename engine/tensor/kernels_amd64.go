@@ -220,9 +220,19 @@ func dotQ4Kx4AVX2Go(w []byte, xq []int8, xd []float32, bsums []int16, cols, nb i
 	dotQ4Kx4AVX2(&w[0], &xq[0], cols, &xd[0], nb, &bsums[0], nb, out)
 }
 
-// dotQ6Kx4AVX2Go runs the single-column Q6_K kernel on four columns.
+//go:noescape
+func dotQ6Kx4AVX2(w *byte, xq *int8, xstride int, xd *float32, dstride int, bsums *int16, nb int, out *[4]float32)
+
+// dotQ6Kx4AVX2Go checks the bounds of four activation columns (see
+// dotQ4Kx4AVX2Go) and runs the four-column Q6_K kernel.
 func dotQ6Kx4AVX2Go(w []byte, xq []int8, xd []float32, bsums []int16, cols, nb int, out *[4]float32) {
-	for c := range out {
-		out[c] = dotQ6KAVX2Go(w, xq[c*cols:c*cols+nb*qkK], xd[c*nb:(c+1)*nb], bsums[c*cols/16:c*cols/16+nb*qkK/16])
+	if nb == 0 {
+		*out = [4]float32{}
+		return
 	}
+	_ = w[nb*blockQ6KBytes-1]
+	_ = xq[3*cols+nb*qkK-1]
+	_ = xd[4*nb-1]
+	_ = bsums[3*cols/16+nb*qkK/16-1]
+	dotQ6Kx4AVX2(&w[0], &xq[0], cols, &xd[0], nb, &bsums[0], nb, out)
 }

@@ -805,6 +805,138 @@ q6kdone:
 	MOVSS X0, ret+40(FP)
 	RET
 
+// One column of quarter k of a Q6_K half for dotQ6Kx4AVX2: q (unsigned
+// quants) times the 32 activations at off(col), scaled by Y9, into acc.
+#define Q6KCOL(q, off, col, acc) \
+	VPMADDUBSW off(col), q, Y10 \
+	VPMADDWD   Y9, Y10, Y10 \
+	VPADDD     Y10, acc, acc
+
+#define Q6KQUARTER(q, k, h) \
+	VPSHUFB q6shuf<>+(32*k)(SB), Y11, Y9 \
+	Q6KCOL(q, (128*h+32*k), DI, Y0) \
+	Q6KCOL(q, (128*h+32*k), R8, Y3) \
+	Q6KCOL(q, (128*h+32*k), R9, Y12) \
+	Q6KCOL(q, (128*h+32*k), R10, Y15)
+
+// Half h (128 elements) of a Q6_K super-block at SI for four columns.
+#define Q6KHALF4(h) \
+	VPMOVSXBW   (192+8*h)(SI), X11 \
+	VINSERTI128 $1, X11, Y11, Y11 \
+	VMOVDQU     (64*h)(SI), Y1 \
+	VMOVDQU     (64*h+32)(SI), Y2 \
+	VMOVDQU     (128+32*h)(SI), Y5 \
+	VPAND       Y14, Y1, Y4 \
+	VPAND       Y13, Y5, Y10 \
+	VPSLLW      $4, Y10, Y10 \
+	VPOR        Y10, Y4, Y4 \
+	VPAND       Y14, Y2, Y6 \
+	VPSRLW      $2, Y5, Y10 \
+	VPAND       Y13, Y10, Y10 \
+	VPSLLW      $4, Y10, Y10 \
+	VPOR        Y10, Y6, Y6 \
+	VPSRLW      $4, Y1, Y7 \
+	VPAND       Y14, Y7, Y7 \
+	VPSRLW      $4, Y5, Y10 \
+	VPAND       Y13, Y10, Y10 \
+	VPSLLW      $4, Y10, Y10 \
+	VPOR        Y10, Y7, Y7 \
+	VPSRLW      $4, Y2, Y8 \
+	VPAND       Y14, Y8, Y8 \
+	VPSRLW      $6, Y5, Y10 \
+	VPAND       Y13, Y10, Y10 \
+	VPSLLW      $4, Y10, Y10 \
+	VPOR        Y10, Y8, Y8 \
+	Q6KQUARTER(Y4, 0, h) \
+	Q6KQUARTER(Y6, 1, h) \
+	Q6KQUARTER(Y7, 2, h) \
+	Q6KQUARTER(Y8, 3, h)
+
+// func dotQ6Kx4AVX2(w *byte, xq *int8, xstride int, xd *float32, dstride int, bsums *int16, nb int, out *[4]float32)
+// dotQ6KAVX2 for four activation columns (layout as dotQ4Kx4AVX2), the
+// super-block unpacked once; the float32 sums live in out and are combined
+// lane-wise exactly as dotQ6KAVX2 does, so out[c] is bitwise its result.
+TEXT ·dotQ6Kx4AVX2(SB), NOSPLIT, $0-64
+	MOVQ   w+0(FP), SI
+	MOVQ   xq+8(FP), DI
+	MOVQ   xstride+16(FP), AX
+	LEAQ   (DI)(AX*1), R8
+	LEAQ   (R8)(AX*1), R9
+	LEAQ   (R9)(AX*1), R10
+	MOVQ   AX, R13
+	SHRQ   $3, R13               // bsums stride in bytes
+	MOVQ   xd+24(FP), DX
+	MOVQ   dstride+32(FP), R11
+	SHLQ   $2, R11               // xd stride in bytes
+	MOVQ   bsums+40(FP), BX
+	MOVQ   nb+48(FP), CX
+	MOVQ   out+56(FP), R12
+	VXORPS X1, X1, X1
+	VMOVUPS X1, (R12)
+	MOVL   $0x0F, AX
+	VMOVD  AX, X14
+	VPBROADCASTB X14, Y14        // 0x0F bytes
+	MOVL   $0x03, AX
+	VMOVD  AX, X13
+	VPBROADCASTB X13, Y13        // 0x03 bytes
+	TESTQ  CX, CX
+	JEQ    q6kx4done
+
+q6kx4block:
+	VPXOR Y0, Y0, Y0
+	VPXOR Y3, Y3, Y3
+	VPXOR Y12, Y12, Y12
+	VPXOR Y15, Y15, Y15
+	Q6KHALF4(0)
+	Q6KHALF4(1)
+	HSUM4_D(Y0, Y3, Y12, Y15, X0, X3, X12, X15)   // X0 = raw sums of columns 0..3
+
+	// off = Σ_g sc_g·bsum_g per column, into X4
+	VPMOVSXBW 192(SI), Y5
+	MOVQ      BX, AX
+	VPMADDWD  (AX), Y5, Y4
+	ADDQ      R13, AX
+	VPMADDWD  (AX), Y5, Y6
+	ADDQ      R13, AX
+	VPMADDWD  (AX), Y5, Y7
+	ADDQ      R13, AX
+	VPMADDWD  (AX), Y5, Y8
+	HSUM4_D(Y4, Y6, Y7, Y8, X4, X6, X7, X8)
+	VPSLLD    $5, X4, X4
+	VPSUBD    X4, X0, X0                          // isum
+
+	// d_x of the four columns into X3
+	VMOVSS    (DX), X3
+	VINSERTPS $0x10, (DX)(R11*1), X3, X3
+	VINSERTPS $0x20, (DX)(R11*2), X3, X3
+	LEAQ      (DX)(R11*2), AX
+	VINSERTPS $0x30, (AX)(R11*1), X3, X3
+	MOVWLZX   208(SI), AX
+	VMOVD     AX, X10
+	VCVTPH2PS X10, X10
+	VBROADCASTSS X10, X10
+	VMULPS    X3, X10, X10                        // d·d_x
+
+	VCVTDQ2PS X0, X0
+	VMULPS    X0, X10, X0
+	VMOVUPS   (R12), X1
+	VADDPS    X0, X1, X1
+	VMOVUPS   X1, (R12)
+
+	ADDQ $210, SI
+	ADDQ $256, DI
+	ADDQ $256, R8
+	ADDQ $256, R9
+	ADDQ $256, R10
+	ADDQ $4, DX
+	ADDQ $32, BX
+	DECQ CX
+	JNZ  q6kx4block
+
+q6kx4done:
+	VZEROUPPER
+	RET
+
 // VPSHUFB controls broadcasting int16 scale j of a Q4_K super-block over a
 // whole register, for j = 0..7 (32 bytes each).
 DATA k4shuf<>+0(SB)/8, $0x0100010001000100
