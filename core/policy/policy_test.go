@@ -116,6 +116,10 @@ func TestJS(t *testing.T) {
 		// KL(P‖M) = KL(Q‖M) = .5 ln 2, JS = .5 ln 2.
 		{"half overlap", mk(1, .5, 2, .5), mk(1, .5, 3, .5), 0.5 * math.Ln2},
 		{"disjoint", mk(1, 1), mk(2, 1), math.Ln2},
+		// The test view: P = (.6,.3,.1,0), Q = (.1,0,0,.9) over ids
+		// (10,11,12,20), M = (.35,.15,.05,.45); KL(P‖M) = .6 ln(.6/.35) +
+		// .4 ln 2, KL(Q‖M) = .1 ln(.1/.35) + .9 ln 2; JS = half their sum.
+		{"test view", testView().Base, testView().Aligned, 0.5 * (0.6*math.Log(0.6/0.35) + 0.4*math.Ln2 + 0.1*math.Log(0.1/0.35) + 0.9*math.Ln2)},
 		// Tails: P = (.8, rest .2), Q = (.8 on id 1, rest .2): identical.
 		{"equal tails", mk(1, .8), mk(1, .8), 0},
 		// Full distribution supplies the probability missing from Top.
@@ -437,6 +441,38 @@ func BenchmarkRuleWithFunctions(b *testing.B) {
 	for b.Loop() {
 		if err := p.Decide(context.Background(), views, out); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestDocExamples compiles and runs the examples of docs/policies.md.
+func TestDocExamples(t *testing.T) {
+	vars := map[string]any{"gamma": 0.5, "js_max": 0.3, "p": 0.2}
+	rules := []struct {
+		rule string
+		want float64 // on testView: base top " ," punct p1 .6, H .898; prev base; U .125
+	}{
+		{`base.class == "punct" ? "aligned" : (base.p1 < vars.gamma ? "base" : "aligned")`, 0},
+		{`base.class == "function" ? "aligned" : base.entropy > vars.gamma`, 1},
+		{`pos < 20 || base.top == "\n" ? "aligned" : base.p1 < 0.4`, 0},
+		{`min(1.0, base.entropy / 4)`, 0.8979457248 / 4},
+		{`!word_start ? prev : (js > vars.js_max ? "aligned" : "base")`, 0}, // JS of the test view ≈ 0.55 (TestJS)
+		{`rand() < vars.p`, 1},
+	}
+	for _, tc := range rules {
+		p, err := Compile(tc.rule, vars)
+		if err != nil {
+			t.Errorf("Compile(%q): %v", tc.rule, err)
+			continue
+		}
+		v := testView()
+		got, err := p.Eval(&v)
+		if err != nil {
+			t.Errorf("%q: %v", tc.rule, err)
+			continue
+		}
+		if math.Abs(got-tc.want) > 1e-6 {
+			t.Errorf("%q = %v, want %v", tc.rule, got, tc.want)
 		}
 	}
 }
