@@ -19,6 +19,71 @@ var (
 	dotQ6K  = pick(dotQ6KAVX2Go, dotQ6KGo)
 )
 
+// dotF32x4 computes dotF32(w, x[c*cols:(c+1)*cols]) into out[c*ostride]
+// for c < 4, reading w once.
+func dotF32x4(w, x []float32, cols int, out []float32, ostride int) {
+	if !haveSIMD || cols < 8 {
+		dotF32x4Go(w, x, cols, out, ostride)
+		return
+	}
+	n := cols &^ 7
+	w = w[:cols]
+	x = x[:4*cols]
+	out = out[:3*ostride+1]
+	dotF32x4AVX2(&w[0], &x[0], cols, n, &out[0], ostride)
+	for c := 0; c < 4; c++ {
+		xc := x[c*cols : (c+1)*cols]
+		s := out[c*ostride]
+		for i := n; i < cols; i++ {
+			s += float32(w[i] * xc[i])
+		}
+		out[c*ostride] = s
+	}
+}
+
+// dotF16x4 is dotF32x4 for binary16 weights.
+func dotF16x4(w []byte, x []float32, cols int, out []float32, ostride int) {
+	if !haveSIMD || cols < 8 {
+		dotF16x4Go(w, x, cols, out, ostride)
+		return
+	}
+	n := cols &^ 7
+	w = w[:2*cols]
+	x = x[:4*cols]
+	out = out[:3*ostride+1]
+	dotF16x4AVX2(&w[0], &x[0], cols, n, &out[0], ostride)
+	t := f16Table()
+	for c := 0; c < 4; c++ {
+		xc := x[c*cols : (c+1)*cols]
+		s := out[c*ostride]
+		for i := n; i < cols; i++ {
+			s += float32(t[le16(w[2*i:])] * xc[i])
+		}
+		out[c*ostride] = s
+	}
+}
+
+// dotBF16x4 is dotF32x4 for bfloat16 weights.
+func dotBF16x4(w []byte, x []float32, cols int, out []float32, ostride int) {
+	if !haveSIMD || cols < 8 {
+		dotBF16x4Go(w, x, cols, out, ostride)
+		return
+	}
+	n := cols &^ 7
+	w = w[:2*cols]
+	x = x[:4*cols]
+	out = out[:3*ostride+1]
+	dotBF16x4AVX2(&w[0], &x[0], cols, n, &out[0], ostride)
+	for c := 0; c < 4; c++ {
+		xc := x[c*cols : (c+1)*cols]
+		s := out[c*ostride]
+		for i := n; i < cols; i++ {
+			s += float32(bf16ToF32(le16(w[2*i:])) * xc[i])
+		}
+		out[c*ostride] = s
+	}
+}
+
 // dotQ8_0x4 dispatches the four-column Q8_0 kernel. It is a plain function,
 // not a function value, so that escape analysis keeps out on the stack.
 func dotQ8_0x4(w []byte, xq []int8, xd []float32, cols, nb int, out *[4]float32) {
@@ -71,6 +136,15 @@ func dotF16AVX2(w *byte, x *float32, n int) float32
 
 //go:noescape
 func dotBF16AVX2(w *byte, x *float32, n int) float32
+
+//go:noescape
+func dotF32x4AVX2(w *float32, x *float32, xstride int, n int, out *float32, ostride int)
+
+//go:noescape
+func dotF16x4AVX2(w *byte, x *float32, xstride int, n int, out *float32, ostride int)
+
+//go:noescape
+func dotBF16x4AVX2(w *byte, x *float32, xstride int, n int, out *float32, ostride int)
 
 //go:noescape
 func dotQ8_0AVX2(w *byte, xq *int8, xd *float32, nb int) float32

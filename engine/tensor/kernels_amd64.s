@@ -20,150 +20,6 @@
 	VPSHUFD      $0xB1, X0, X1 \
 	VPADDD       X1, X0, X0
 
-// func dotF32AVX2(a, b *float32, n int) float32
-// n is a multiple of 8. Four 8-lane accumulators over 32-element steps, then
-// 8-element steps into the first, combined as (acc0+acc1)+(acc2+acc3).
-TEXT ·dotF32AVX2(SB), NOSPLIT, $0-28
-	MOVQ   a+0(FP), SI
-	MOVQ   b+8(FP), DI
-	MOVQ   n+16(FP), CX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-
-f32loop32:
-	CMPQ        CX, $32
-	JLT         f32loop8
-	VMOVUPS     (SI), Y4
-	VMOVUPS     32(SI), Y5
-	VMOVUPS     64(SI), Y6
-	VMOVUPS     96(SI), Y7
-	VFMADD231PS (DI), Y4, Y0
-	VFMADD231PS 32(DI), Y5, Y1
-	VFMADD231PS 64(DI), Y6, Y2
-	VFMADD231PS 96(DI), Y7, Y3
-	ADDQ        $128, SI
-	ADDQ        $128, DI
-	SUBQ        $32, CX
-	JMP         f32loop32
-
-f32loop8:
-	CMPQ        CX, $8
-	JLT         f32done
-	VMOVUPS     (SI), Y4
-	VFMADD231PS (DI), Y4, Y0
-	ADDQ        $32, SI
-	ADDQ        $32, DI
-	SUBQ        $8, CX
-	JMP         f32loop8
-
-f32done:
-	VADDPS Y1, Y0, Y0
-	VADDPS Y3, Y2, Y2
-	VADDPS Y2, Y0, Y0
-	HSUM_PS
-	VZEROUPPER
-	MOVSS  X0, ret+24(FP)
-	RET
-
-// func dotF16AVX2(w *byte, x *float32, n int) float32
-// w holds n binary16 values, n a multiple of 8; same order as dotF32AVX2.
-TEXT ·dotF16AVX2(SB), NOSPLIT, $0-28
-	MOVQ   w+0(FP), SI
-	MOVQ   x+8(FP), DI
-	MOVQ   n+16(FP), CX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-
-f16loop32:
-	CMPQ        CX, $32
-	JLT         f16loop8
-	VCVTPH2PS   (SI), Y4
-	VCVTPH2PS   16(SI), Y5
-	VCVTPH2PS   32(SI), Y6
-	VCVTPH2PS   48(SI), Y7
-	VFMADD231PS (DI), Y4, Y0
-	VFMADD231PS 32(DI), Y5, Y1
-	VFMADD231PS 64(DI), Y6, Y2
-	VFMADD231PS 96(DI), Y7, Y3
-	ADDQ        $64, SI
-	ADDQ        $128, DI
-	SUBQ        $32, CX
-	JMP         f16loop32
-
-f16loop8:
-	CMPQ        CX, $8
-	JLT         f16done
-	VCVTPH2PS   (SI), Y4
-	VFMADD231PS (DI), Y4, Y0
-	ADDQ        $16, SI
-	ADDQ        $32, DI
-	SUBQ        $8, CX
-	JMP         f16loop8
-
-f16done:
-	VADDPS Y1, Y0, Y0
-	VADDPS Y3, Y2, Y2
-	VADDPS Y2, Y0, Y0
-	HSUM_PS
-	VZEROUPPER
-	MOVSS  X0, ret+24(FP)
-	RET
-
-// func dotBF16AVX2(w *byte, x *float32, n int) float32
-// w holds n bfloat16 values, n a multiple of 8; same order as dotF32AVX2.
-TEXT ·dotBF16AVX2(SB), NOSPLIT, $0-28
-	MOVQ   w+0(FP), SI
-	MOVQ   x+8(FP), DI
-	MOVQ   n+16(FP), CX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-
-bf16loop32:
-	CMPQ        CX, $32
-	JLT         bf16loop8
-	VPMOVZXWD   (SI), Y4
-	VPMOVZXWD   16(SI), Y5
-	VPMOVZXWD   32(SI), Y6
-	VPMOVZXWD   48(SI), Y7
-	VPSLLD      $16, Y4, Y4
-	VPSLLD      $16, Y5, Y5
-	VPSLLD      $16, Y6, Y6
-	VPSLLD      $16, Y7, Y7
-	VFMADD231PS (DI), Y4, Y0
-	VFMADD231PS 32(DI), Y5, Y1
-	VFMADD231PS 64(DI), Y6, Y2
-	VFMADD231PS 96(DI), Y7, Y3
-	ADDQ        $64, SI
-	ADDQ        $128, DI
-	SUBQ        $32, CX
-	JMP         bf16loop32
-
-bf16loop8:
-	CMPQ        CX, $8
-	JLT         bf16done
-	VPMOVZXWD   (SI), Y4
-	VPSLLD      $16, Y4, Y4
-	VFMADD231PS (DI), Y4, Y0
-	ADDQ        $16, SI
-	ADDQ        $32, DI
-	SUBQ        $8, CX
-	JMP         bf16loop8
-
-bf16done:
-	VADDPS Y1, Y0, Y0
-	VADDPS Y3, Y2, Y2
-	VADDPS Y2, Y0, Y0
-	HSUM_PS
-	VZEROUPPER
-	MOVSS  X0, ret+24(FP)
-	RET
-
 // Horizontal sum of the 8 float32 lanes of y into x[0] (clobbers X1).
 #define HSUM_PS_R(y, x) \
 	VEXTRACTF128 $1, y, X1 \
@@ -172,6 +28,337 @@ bf16done:
 	VADDPS       X1, x, x \
 	VPERMILPS    $0xB1, x, X1 \
 	VADDPS       X1, x, x
+
+// The float kernels: weights (F32, or F16/BF16 widened to F32) dotted with
+// float32 activations, n a multiple of 8 (the caller adds the tail). Each
+// column sums 16-element steps into two 8-lane accumulators (elements 0..7
+// and 8..15 of each step), a final 8-element step into the first, then
+// (acc0+acc1) across lanes. The four-column kernels perform exactly these
+// operations per column, so batching never changes a result.
+
+// func dotF32AVX2(a *float32, b *float32, n int) float32
+TEXT ·dotF32AVX2(SB), NOSPLIT, $0-28
+	MOVQ   a+0(FP), SI
+	MOVQ   b+8(FP), DI
+	MOVQ   n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+f32loop16:
+	CMPQ        CX, $16
+	JLT         f32loop8
+	VMOVUPS     0(SI), Y4
+	VMOVUPS     32(SI), Y5
+	VFMADD231PS (DI), Y4, Y0
+	VFMADD231PS 32(DI), Y5, Y1
+	ADDQ        $64, SI
+	ADDQ        $64, DI
+	SUBQ        $16, CX
+	JMP         f32loop16
+
+f32loop8:
+	CMPQ        CX, $8
+	JLT         f32done
+	VMOVUPS     0(SI), Y4
+	VFMADD231PS (DI), Y4, Y0
+
+f32done:
+	VADDPS Y1, Y0, Y0
+	HSUM_PS
+	VZEROUPPER
+	MOVSS  X0, ret+24(FP)
+	RET
+
+// func dotF32x4AVX2(w *byte, x *float32, xstride int, n int, out *float32, ostride int)
+// dotF32AVX2 of one row against four columns x+c·xstride (float32s),
+// writing column c's result to out[c·ostride].
+TEXT ·dotF32x4AVX2(SB), NOSPLIT, $0-48
+	MOVQ   w+0(FP), SI
+	MOVQ   x+8(FP), DI
+	MOVQ   xstride+16(FP), AX
+	SHLQ   $2, AX
+	LEAQ   (DI)(AX*1), R8
+	LEAQ   (R8)(AX*1), R9
+	LEAQ   (R9)(AX*1), R10
+	MOVQ   n+24(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+
+f32x4loop16:
+	CMPQ        CX, $16
+	JLT         f32x4loop8
+	VMOVUPS     0(SI), Y4
+	VMOVUPS     32(SI), Y5
+	VFMADD231PS (DI), Y4, Y0
+	VFMADD231PS 32(DI), Y5, Y1
+	VFMADD231PS (R8), Y4, Y2
+	VFMADD231PS 32(R8), Y5, Y3
+	VFMADD231PS (R9), Y4, Y6
+	VFMADD231PS 32(R9), Y5, Y7
+	VFMADD231PS (R10), Y4, Y8
+	VFMADD231PS 32(R10), Y5, Y9
+	ADDQ        $64, SI
+	ADDQ        $64, DI
+	ADDQ        $64, R8
+	ADDQ        $64, R9
+	ADDQ        $64, R10
+	SUBQ        $16, CX
+	JMP         f32x4loop16
+
+f32x4loop8:
+	CMPQ        CX, $8
+	JLT         f32x4done
+	VMOVUPS     0(SI), Y4
+	VFMADD231PS (DI), Y4, Y0
+	VFMADD231PS (R8), Y4, Y2
+	VFMADD231PS (R9), Y4, Y6
+	VFMADD231PS (R10), Y4, Y8
+
+f32x4done:
+	MOVQ   out+32(FP), AX
+	MOVQ   ostride+40(FP), BX
+	SHLQ   $2, BX
+	VADDPS Y1, Y0, Y0
+	HSUM_PS_R(Y0, X0)
+	MOVSS  X0, (AX)
+	ADDQ   BX, AX
+	VADDPS Y3, Y2, Y2
+	HSUM_PS_R(Y2, X2)
+	MOVSS  X2, (AX)
+	ADDQ   BX, AX
+	VADDPS Y7, Y6, Y6
+	HSUM_PS_R(Y6, X6)
+	MOVSS  X6, (AX)
+	ADDQ   BX, AX
+	VADDPS Y9, Y8, Y8
+	HSUM_PS_R(Y8, X8)
+	MOVSS  X8, (AX)
+	VZEROUPPER
+	RET
+
+// func dotF16AVX2(w *byte, x *float32, n int) float32
+TEXT ·dotF16AVX2(SB), NOSPLIT, $0-28
+	MOVQ   w+0(FP), SI
+	MOVQ   x+8(FP), DI
+	MOVQ   n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+f16loop16:
+	CMPQ        CX, $16
+	JLT         f16loop8
+	VCVTPH2PS   0(SI), Y4
+	VCVTPH2PS   16(SI), Y5
+	VFMADD231PS (DI), Y4, Y0
+	VFMADD231PS 32(DI), Y5, Y1
+	ADDQ        $32, SI
+	ADDQ        $64, DI
+	SUBQ        $16, CX
+	JMP         f16loop16
+
+f16loop8:
+	CMPQ        CX, $8
+	JLT         f16done
+	VCVTPH2PS   0(SI), Y4
+	VFMADD231PS (DI), Y4, Y0
+
+f16done:
+	VADDPS Y1, Y0, Y0
+	HSUM_PS
+	VZEROUPPER
+	MOVSS  X0, ret+24(FP)
+	RET
+
+// func dotF16x4AVX2(w *byte, x *float32, xstride int, n int, out *float32, ostride int)
+// dotF16AVX2 of one row against four columns x+c·xstride (float32s),
+// writing column c's result to out[c·ostride].
+TEXT ·dotF16x4AVX2(SB), NOSPLIT, $0-48
+	MOVQ   w+0(FP), SI
+	MOVQ   x+8(FP), DI
+	MOVQ   xstride+16(FP), AX
+	SHLQ   $2, AX
+	LEAQ   (DI)(AX*1), R8
+	LEAQ   (R8)(AX*1), R9
+	LEAQ   (R9)(AX*1), R10
+	MOVQ   n+24(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+
+f16x4loop16:
+	CMPQ        CX, $16
+	JLT         f16x4loop8
+	VCVTPH2PS   0(SI), Y4
+	VCVTPH2PS   16(SI), Y5
+	VFMADD231PS (DI), Y4, Y0
+	VFMADD231PS 32(DI), Y5, Y1
+	VFMADD231PS (R8), Y4, Y2
+	VFMADD231PS 32(R8), Y5, Y3
+	VFMADD231PS (R9), Y4, Y6
+	VFMADD231PS 32(R9), Y5, Y7
+	VFMADD231PS (R10), Y4, Y8
+	VFMADD231PS 32(R10), Y5, Y9
+	ADDQ        $32, SI
+	ADDQ        $64, DI
+	ADDQ        $64, R8
+	ADDQ        $64, R9
+	ADDQ        $64, R10
+	SUBQ        $16, CX
+	JMP         f16x4loop16
+
+f16x4loop8:
+	CMPQ        CX, $8
+	JLT         f16x4done
+	VCVTPH2PS   0(SI), Y4
+	VFMADD231PS (DI), Y4, Y0
+	VFMADD231PS (R8), Y4, Y2
+	VFMADD231PS (R9), Y4, Y6
+	VFMADD231PS (R10), Y4, Y8
+
+f16x4done:
+	MOVQ   out+32(FP), AX
+	MOVQ   ostride+40(FP), BX
+	SHLQ   $2, BX
+	VADDPS Y1, Y0, Y0
+	HSUM_PS_R(Y0, X0)
+	MOVSS  X0, (AX)
+	ADDQ   BX, AX
+	VADDPS Y3, Y2, Y2
+	HSUM_PS_R(Y2, X2)
+	MOVSS  X2, (AX)
+	ADDQ   BX, AX
+	VADDPS Y7, Y6, Y6
+	HSUM_PS_R(Y6, X6)
+	MOVSS  X6, (AX)
+	ADDQ   BX, AX
+	VADDPS Y9, Y8, Y8
+	HSUM_PS_R(Y8, X8)
+	MOVSS  X8, (AX)
+	VZEROUPPER
+	RET
+
+// func dotBF16AVX2(w *byte, x *float32, n int) float32
+TEXT ·dotBF16AVX2(SB), NOSPLIT, $0-28
+	MOVQ   w+0(FP), SI
+	MOVQ   x+8(FP), DI
+	MOVQ   n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+bf16loop16:
+	CMPQ        CX, $16
+	JLT         bf16loop8
+	VPMOVZXWD   0(SI), Y4
+	VPSLLD      $16, Y4, Y4
+	VPMOVZXWD   16(SI), Y5
+	VPSLLD      $16, Y5, Y5
+	VFMADD231PS (DI), Y4, Y0
+	VFMADD231PS 32(DI), Y5, Y1
+	ADDQ        $32, SI
+	ADDQ        $64, DI
+	SUBQ        $16, CX
+	JMP         bf16loop16
+
+bf16loop8:
+	CMPQ        CX, $8
+	JLT         bf16done
+	VPMOVZXWD   0(SI), Y4
+	VPSLLD      $16, Y4, Y4
+	VFMADD231PS (DI), Y4, Y0
+
+bf16done:
+	VADDPS Y1, Y0, Y0
+	HSUM_PS
+	VZEROUPPER
+	MOVSS  X0, ret+24(FP)
+	RET
+
+// func dotBF16x4AVX2(w *byte, x *float32, xstride int, n int, out *float32, ostride int)
+// dotBF16AVX2 of one row against four columns x+c·xstride (float32s),
+// writing column c's result to out[c·ostride].
+TEXT ·dotBF16x4AVX2(SB), NOSPLIT, $0-48
+	MOVQ   w+0(FP), SI
+	MOVQ   x+8(FP), DI
+	MOVQ   xstride+16(FP), AX
+	SHLQ   $2, AX
+	LEAQ   (DI)(AX*1), R8
+	LEAQ   (R8)(AX*1), R9
+	LEAQ   (R9)(AX*1), R10
+	MOVQ   n+24(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+
+bf16x4loop16:
+	CMPQ        CX, $16
+	JLT         bf16x4loop8
+	VPMOVZXWD   0(SI), Y4
+	VPSLLD      $16, Y4, Y4
+	VPMOVZXWD   16(SI), Y5
+	VPSLLD      $16, Y5, Y5
+	VFMADD231PS (DI), Y4, Y0
+	VFMADD231PS 32(DI), Y5, Y1
+	VFMADD231PS (R8), Y4, Y2
+	VFMADD231PS 32(R8), Y5, Y3
+	VFMADD231PS (R9), Y4, Y6
+	VFMADD231PS 32(R9), Y5, Y7
+	VFMADD231PS (R10), Y4, Y8
+	VFMADD231PS 32(R10), Y5, Y9
+	ADDQ        $32, SI
+	ADDQ        $64, DI
+	ADDQ        $64, R8
+	ADDQ        $64, R9
+	ADDQ        $64, R10
+	SUBQ        $16, CX
+	JMP         bf16x4loop16
+
+bf16x4loop8:
+	CMPQ        CX, $8
+	JLT         bf16x4done
+	VPMOVZXWD   0(SI), Y4
+	VPSLLD      $16, Y4, Y4
+	VFMADD231PS (DI), Y4, Y0
+	VFMADD231PS (R8), Y4, Y2
+	VFMADD231PS (R9), Y4, Y6
+	VFMADD231PS (R10), Y4, Y8
+
+bf16x4done:
+	MOVQ   out+32(FP), AX
+	MOVQ   ostride+40(FP), BX
+	SHLQ   $2, BX
+	VADDPS Y1, Y0, Y0
+	HSUM_PS_R(Y0, X0)
+	MOVSS  X0, (AX)
+	ADDQ   BX, AX
+	VADDPS Y3, Y2, Y2
+	HSUM_PS_R(Y2, X2)
+	MOVSS  X2, (AX)
+	ADDQ   BX, AX
+	VADDPS Y7, Y6, Y6
+	HSUM_PS_R(Y6, X6)
+	MOVSS  X6, (AX)
+	ADDQ   BX, AX
+	VADDPS Y9, Y8, Y8
+	HSUM_PS_R(Y8, X8)
+	MOVSS  X8, (AX)
+	VZEROUPPER
+	RET
 
 // One activation column of a Q8_0/Q4_0 block: with the weight quants in Y2,
 // their absolute values in Y4, the weight scale in X10 and int16 ones in

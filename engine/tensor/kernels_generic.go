@@ -35,3 +35,18 @@ func dotQ4Kx4(w []byte, xq []int8, xd []float32, bsums []int16, cols, nb int, ou
 func dotQ6Kx4(w []byte, xq []int8, xd []float32, bsums []int16, cols, nb int, out *[4]float32) {
 	dotQ6Kx4Go(w, xq, xd, bsums, cols, nb, out)
 }
+
+// dotF32x4 is the four-column F32 kernel.
+func dotF32x4(w, x []float32, cols int, out []float32, ostride int) {
+	dotF32x4Go(w, x, cols, out, ostride)
+}
+
+// dotF16x4 is the four-column F16 kernel.
+func dotF16x4(w []byte, x []float32, cols int, out []float32, ostride int) {
+	dotF16x4Go(w, x, cols, out, ostride)
+}
+
+// dotBF16x4 is the four-column BF16 kernel.
+func dotBF16x4(w []byte, x []float32, cols int, out []float32, ostride int) {
+	dotBF16x4Go(w, x, cols, out, ostride)
+}

@@ -228,3 +228,25 @@ func dotQ6Kx4Go(w []byte, xq []int8, xd []float32, bsums []int16, cols, nb int, 
 		out[c] = dotQ6KGo(w, xq[c*cols:c*cols+nb*qkK], xd[c*nb:(c+1)*nb], bsums[c*cols/16:c*cols/16+nb*qkK/16])
 	}
 }
+
+// dotF32x4Go is the portable four-column form of dotF32: column c is
+// x[c*cols:(c+1)*cols], its result goes to out[c*ostride].
+func dotF32x4Go(w, x []float32, cols int, out []float32, ostride int) {
+	for c := 0; c < 4; c++ {
+		out[c*ostride] = dotF32(w[:cols], x[c*cols:(c+1)*cols])
+	}
+}
+
+// dotF16x4Go is dotF32x4Go for binary16 weights.
+func dotF16x4Go(w []byte, x []float32, cols int, out []float32, ostride int) {
+	for c := 0; c < 4; c++ {
+		out[c*ostride] = dotF16(w, x[c*cols:(c+1)*cols])
+	}
+}
+
+// dotBF16x4Go is dotF32x4Go for bfloat16 weights.
+func dotBF16x4Go(w []byte, x []float32, cols int, out []float32, ostride int) {
+	for c := 0; c < 4; c++ {
+		out[c*ostride] = dotBF16(w, x[c*cols:(c+1)*cols])
+	}
+}

@@ -103,30 +103,40 @@ func (a *mmArgs) run(lo, hi int) {
 	switch m.Type {
 	case gguf.TypeF32:
 		for r := lo; r < hi; r++ {
-			if a.wf32 != nil {
-				w := a.wf32[r*cols : (r+1)*cols]
-				for b := 0; b < batch; b++ {
-					out[b*rows+r] = dotF32(w, x[b*cols:(b+1)*cols])
-				}
-			} else {
+			if a.wf32 == nil {
 				w := m.Data[r*rb : (r+1)*rb]
 				for b := 0; b < batch; b++ {
 					out[b*rows+r] = dotF32Bytes(w, x[b*cols:(b+1)*cols])
 				}
+				continue
+			}
+			w := a.wf32[r*cols : (r+1)*cols]
+			b := 0
+			for ; b+4 <= batch; b += 4 {
+				dotF32x4(w, x[b*cols:(b+4)*cols], cols, out[b*rows+r:], rows)
+			}
+			for ; b < batch; b++ {
+				out[b*rows+r] = dotF32(w, x[b*cols:(b+1)*cols])
 			}
 		}
-	case gguf.TypeF16:
-		for r := lo; r < hi; r++ {
-			w := m.Data[r*rb : (r+1)*rb]
-			for b := 0; b < batch; b++ {
-				out[b*rows+r] = dotF16(w, x[b*cols:(b+1)*cols])
-			}
+	case gguf.TypeF16, gguf.TypeBF16:
+		bf := m.Type == gguf.TypeBF16
+		dot := dotF16
+		if bf {
+			dot = dotBF16
 		}
-	case gguf.TypeBF16:
 		for r := lo; r < hi; r++ {
 			w := m.Data[r*rb : (r+1)*rb]
-			for b := 0; b < batch; b++ {
-				out[b*rows+r] = dotBF16(w, x[b*cols:(b+1)*cols])
+			b := 0
+			for ; b+4 <= batch; b += 4 {
+				if bf {
+					dotBF16x4(w, x[b*cols:(b+4)*cols], cols, out[b*rows+r:], rows)
+				} else {
+					dotF16x4(w, x[b*cols:(b+4)*cols], cols, out[b*rows+r:], rows)
+				}
+			}
+			for ; b < batch; b++ {
+				out[b*rows+r] = dot(w, x[b*cols:(b+1)*cols])
 			}
 		}
 	case gguf.TypeQ8_0, gguf.TypeQ4_0:
