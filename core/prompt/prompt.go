@@ -20,6 +20,9 @@ const (
 	Raw Mode = iota
 	// Chat renders the messages with the model's chat template.
 	Chat
+	// Auto is Chat when the model has a chat template (or one is forced
+	// with Spec.Template), Raw otherwise.
+	Auto
 )
 
 // Spec describes one model's prompt.
@@ -46,7 +49,14 @@ func Build(ctx context.Context, be backend.Backend, info backend.Info, spec Spec
 	if len(in.Messages) == 0 {
 		return nil, fmt.Errorf("prompt: no messages")
 	}
-	switch spec.Mode {
+	mode := spec.Mode
+	if mode == Auto {
+		mode = Raw
+		if info.ChatTemplate != "" || spec.Template != "" {
+			mode = Chat
+		}
+	}
+	switch mode {
 	case Raw:
 		parts := make([]string, 0, len(in.Messages))
 		for _, m := range in.Messages {
