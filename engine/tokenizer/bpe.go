@@ -1,15 +1,9 @@
 package tokenizer
 
-// bpeBigram is a candidate merge of symbols left and right.
-type bpeBigram struct {
-	left, right int
-	rank        int32
-	size        int
-}
-
-// bpeBefore orders the BPE queue: lowest merge rank first, then leftmost.
-func bpeBefore(a, b bpeBigram) bool {
-	return a.rank < b.rank || (a.rank == b.rank && a.left < b.left)
+// bpeKey orders the BPE queue as llama.cpp's llm_bigram_bpe comparator:
+// lowest merge rank first, then leftmost.
+func bpeKey(rank int32, left int) uint64 {
+	return uint64(uint32(rank))<<32 | uint64(uint32(left))
 }
 
 // bpe is llama.cpp's llm_tokenizer_bpe_session::tokenize for one raw-text
@@ -19,10 +13,10 @@ func bpeBefore(a, b bpeBigram) bool {
 // dropped otherwise, as llama.cpp does.
 func (t *Tokenizer) bpe(text string, out []int32) []int32 {
 	var syms []symbol
-	q := heap[bpeBigram]{before: bpeBefore}
+	var q mergeQueue
 	for _, word := range t.pre.split(text) {
 		syms = syms[:0]
-		q.items = q.items[:0]
+		q = q[:0]
 		if t.ignoreMerge {
 			if id, ok := t.toID[word]; ok {
 				out = append(out, id)
@@ -39,25 +33,25 @@ func (t *Tokenizer) bpe(text string, out []int32) []int32 {
 			if !ok {
 				return
 			}
-			q.push(bpeBigram{left: left, right: right, rank: rank, size: l.n + r.n})
+			q.push(qitem{key: bpeKey(rank, left), left: int32(left), right: int32(right), size: int32(l.n + r.n)})
 		}
 		for i := 1; i < len(syms); i++ {
 			add(i-1, i)
 		}
-		for len(q.items) > 0 {
+		for len(q) > 0 {
 			b := q.pop()
 			l, r := &syms[b.left], &syms[b.right]
-			if l.n == 0 || r.n == 0 || l.n+r.n != b.size {
+			if l.n == 0 || r.n == 0 || l.n+r.n != int(b.size) {
 				continue
 			}
 			l.n += r.n
 			r.n = 0
 			l.next = r.next
 			if r.next >= 0 {
-				syms[r.next].prev = b.left
+				syms[r.next].prev = int(b.left)
 			}
-			add(l.prev, b.left)
-			add(b.left, l.next)
+			add(l.prev, int(b.left))
+			add(int(b.left), l.next)
 		}
 		for _, s := range syms {
 			if s.n == 0 {

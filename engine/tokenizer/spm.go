@@ -1,5 +1,7 @@
 package tokenizer
 
+import "math"
+
 // symbol is one piece of the text being merged: bytes [start, start+n) and
 // its neighbours in the linked list (-1: none). n == 0 marks a symbol merged
 // into its left neighbour.
@@ -23,57 +25,68 @@ func splitSymbols(s string, syms []symbol) []symbol {
 	return syms
 }
 
-// spmBigram is a candidate merge of symbols left and right.
-type spmBigram struct {
-	left, right int
-	score       float32
-	size        int
+// qitem is a candidate merge of symbols left and right (size: their
+// total length in bytes) in a merge queue ordered by key.
+type qitem struct {
+	key         uint64
+	left, right int32
+	size        int32
 }
 
-// spmBefore orders the SPM queue: higher score first, then leftmost.
-func spmBefore(a, b spmBigram) bool {
-	return a.score > b.score || (a.score == b.score && a.left < b.left)
-}
+// mergeQueue is a binary min-heap of candidate merges by key.
+type mergeQueue []qitem
 
-// heap is a binary heap ordered by before (before(a, b): a pops first).
-type heap[T any] struct {
-	items  []T
-	before func(a, b T) bool
-}
-
-func (h *heap[T]) push(x T) {
-	h.items = append(h.items, x)
-	i := len(h.items) - 1
-	for i > 0 {
+func (h *mergeQueue) push(x qitem) {
+	q := append(*h, x)
+	for i := len(q) - 1; i > 0; {
 		p := (i - 1) / 2
-		if !h.before(h.items[i], h.items[p]) {
+		if q[i].key >= q[p].key {
 			break
 		}
-		h.items[i], h.items[p] = h.items[p], h.items[i]
+		q[i], q[p] = q[p], q[i]
 		i = p
 	}
+	*h = q
 }
 
-func (h *heap[T]) pop() T {
-	top := h.items[0]
-	last := len(h.items) - 1
-	h.items[0] = h.items[last]
-	h.items = h.items[:last]
+func (h *mergeQueue) pop() qitem {
+	q := *h
+	top := q[0]
+	last := len(q) - 1
+	q[0] = q[last]
+	q = q[:last]
 	for i := 0; ; {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < last && h.before(h.items[l], h.items[m]) {
+		l, m := 2*i+1, i
+		if l < last && q[l].key < q[m].key {
 			m = l
 		}
-		if r < last && h.before(h.items[r], h.items[m]) {
+		if r := l + 1; r < last && q[r].key < q[m].key {
 			m = r
 		}
 		if m == i {
 			break
 		}
-		h.items[i], h.items[m] = h.items[m], h.items[i]
+		q[i], q[m] = q[m], q[i]
 		i = m
 	}
+	*h = q
 	return top
+}
+
+// spmKey orders the SPM queue as llama.cpp's llm_bigram_spm comparator:
+// higher score first, then leftmost. The score maps to an unsigned integer
+// that sorts like -score (-0 taken as 0, as the float comparison does).
+func spmKey(score float32, left int) uint64 {
+	if score == 0 {
+		score = 0
+	}
+	b := math.Float32bits(-score)
+	if b&0x80000000 != 0 {
+		b = ^b
+	} else {
+		b |= 0x80000000
+	}
+	return uint64(b)<<32 | uint64(uint32(left))
 }
 
 // spm is llama.cpp's llm_tokenizer_spm_session::tokenize on text whose
@@ -81,8 +94,8 @@ func (h *heap[T]) pop() T {
 // vocabulary piece with the highest score (leftmost on ties), then emit each
 // symbol's id, or its bytes as byte tokens when it is not a piece.
 func (t *Tokenizer) spm(text string, out []int32) []int32 {
-	syms := splitSymbols(text, nil)
-	q := heap[spmBigram]{before: spmBefore}
+	syms := splitSymbols(text, make([]symbol, 0, len(text)))
+	q := make(mergeQueue, 0, len(syms))
 	tryAdd := func(left, right int) {
 		if left < 0 || right < 0 {
 			return
@@ -92,25 +105,25 @@ func (t *Tokenizer) spm(text string, out []int32) []int32 {
 		if !ok {
 			return
 		}
-		q.push(spmBigram{left: left, right: right, score: t.scores[id], size: len(s)})
+		q.push(qitem{key: spmKey(t.scores[id], left), left: int32(left), right: int32(right), size: int32(len(s))})
 	}
 	for i := 1; i < len(syms); i++ {
 		tryAdd(i-1, i)
 	}
-	for len(q.items) > 0 {
+	for len(q) > 0 {
 		b := q.pop()
 		l, r := &syms[b.left], &syms[b.right]
-		if l.n == 0 || r.n == 0 || l.n+r.n != b.size {
+		if l.n == 0 || r.n == 0 || l.n+r.n != int(b.size) {
 			continue
 		}
 		l.n += r.n
 		r.n = 0
 		l.next = r.next
 		if r.next >= 0 {
-			syms[r.next].prev = b.left
+			syms[r.next].prev = int(b.left)
 		}
-		tryAdd(l.prev, b.left)
-		tryAdd(b.left, l.next)
+		tryAdd(l.prev, int(b.left))
+		tryAdd(int(b.left), l.next)
 	}
 	// llama.cpp's resegment also consults the pairs it merged, but every
 	// merged symbol is a vocabulary piece, so only single characters can
