@@ -119,7 +119,7 @@ func (a *app) loadConfig(cmd *cobra.Command) error {
 		if err := v.ReadInConfig(); err != nil {
 			return usagef("config file %s: %w", path, err)
 		}
-		if err := checkConfigKeys(v, path); err != nil {
+		if err := checkConfigKeys(cmd, path); err != nil {
 			return err
 		}
 	}
@@ -140,10 +140,18 @@ var knownConfigKeys = map[string]bool{
 	"json": true, "plugins": true, "plugin-dir": true, "in-process": true, "pipelines": true, "serve": true,
 }
 
-func checkConfigKeys(v *viper.Viper, path string) error {
-	for _, k := range v.AllKeys() {
+// checkConfigKeys refuses keys of the config file that no command reads,
+// so a typo does not silently fall back to a default.
+func checkConfigKeys(cmd *cobra.Command, path string) error {
+	fv := viper.New()
+	fv.SetConfigFile(path)
+	fv.SetConfigType("yaml")
+	if err := fv.ReadInConfig(); err != nil {
+		return usagef("config file %s: %w", path, err)
+	}
+	for _, k := range fv.AllKeys() {
 		top := strings.SplitN(k, ".", 2)[0]
-		if !knownConfigKeys[top] {
+		if !knownConfigKeys[top] && cmd.Flags().Lookup(top) == nil {
 			return usagef("config file %s: unknown key %q", path, top)
 		}
 	}
