@@ -1,6 +1,8 @@
 package tokenizer
 
-//go:generate go run gen_unicode.go -src ../../../refs/llama.cpp/src/unicode-data.cpp
+// unicode_tables.go is generated from llama.cpp's src/unicode-data.cpp:
+//
+//	go run gen_unicode.go -src /path/to/llama.cpp/src/unicode-data.cpp
 
 import "sort"
 
