@@ -1,0 +1,84 @@
+// Command fake is a test backend plugin: backendtest.Fake served through
+// sdk/plugin, with misbehaviours the host tests provoke through its
+// parameter string (URL query syntax):
+//
+//	salt=S          the Fake's logits salt (two salts, two models)
+//	block-after=N   the (N+1)th Step blocks forever, after creating the file
+//	                marker=PATH (so a test knows the plugin is mid-step)
+//	garbage-after=N the (N+1)th Step answers a token id outside the vocabulary
+//	exit-after=N    the (N+1)th Step exits the process
+//	log=MSG         logs MSG at warn level when configured
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"sync/atomic"
+
+	"github.com/baco-go/baco/core/backend"
+	"github.com/baco-go/baco/core/backend/backendtest"
+	"github.com/baco-go/baco/sdk/plugin"
+)
+
+type misbehaving struct {
+	*backendtest.Fake
+	steps                           atomic.Int64
+	blockAfter, garbageAfter, exitN int64
+	marker                          string
+}
+
+func (m *misbehaving) Step(ctx context.Context, in []backend.StepInput) ([]backend.StepOutput, error) {
+	n := m.steps.Add(1) - 1
+	if m.exitN >= 0 && n == m.exitN {
+		os.Exit(3)
+	}
+	if m.blockAfter >= 0 && n == m.blockAfter {
+		if m.marker != "" {
+			_ = os.WriteFile(m.marker, []byte(strconv.Itoa(os.Getpid())), 0o644)
+		}
+		select {} // hang, ignoring ctx, until killed
+	}
+	out, err := m.Fake.Step(ctx, in)
+	if err == nil && m.garbageAfter >= 0 && n >= m.garbageAfter && len(out) > 0 && len(out[0].Dists) > 0 && len(out[0].Dists[0].Top) > 0 {
+		out[0].Dists[0].Top[0].ID = 1 << 20
+	}
+	return out, err
+}
+
+func intParam(q url.Values, k string) (int64, error) {
+	s := q.Get(k)
+	if s == "" {
+		return -1, nil
+	}
+	return strconv.ParseInt(s, 10, 64)
+}
+
+func main() {
+	log := plugin.Logger(slog.LevelDebug)
+	plugin.ServeBackendFactory(func(_ context.Context, params string) (backend.Backend, error) {
+		q, err := url.ParseQuery(params)
+		if err != nil {
+			return nil, fmt.Errorf("params %q: %w", params, err)
+		}
+		salt := q.Get("salt")
+		m := &misbehaving{Fake: backendtest.New("fake-"+salt, backendtest.HashLogits(len(backendtest.Vocab()), salt)), marker: q.Get("marker")}
+		if m.blockAfter, err = intParam(q, "block-after"); err != nil {
+			return nil, err
+		}
+		if m.garbageAfter, err = intParam(q, "garbage-after"); err != nil {
+			return nil, err
+		}
+		if m.exitN, err = intParam(q, "exit-after"); err != nil {
+			return nil, err
+		}
+		if msg := q.Get("log"); msg != "" {
+			log.Warn(msg, "salt", salt)
+		}
+		return m, nil
+	}, plugin.WithName("fake"), plugin.WithVersion("1.2.3"), plugin.WithLogger(log),
+		plugin.WithDescription("in-memory test backend"), plugin.WithParamsHelp("URL query: salt, block-after, garbage-after, exit-after, marker, log"))
+}
