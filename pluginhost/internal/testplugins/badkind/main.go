@@ -19,7 +19,9 @@ func (meta) Describe(context.Context, *pb.DescribeRequest) (*pb.DescribeResponse
 	return &pb.DescribeResponse{Name: "badkind", Kind: "frobnicator", Version: "0.1.0", Protocol: plugin.ProtocolVersion}, nil
 }
 
-type p1 struct{ goplugin.NetRPCUnsupportedPlugin }
+type p1 struct {
+	goplugin.NetRPCUnsupportedPlugin
+}
 
 func (p1) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
 	pb.RegisterPluginServer(s, meta{})

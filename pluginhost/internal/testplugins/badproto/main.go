@@ -12,7 +12,9 @@ import (
 	"github.com/baco-go/baco/sdk/plugin"
 )
 
-type p99 struct{ goplugin.NetRPCUnsupportedPlugin }
+type p99 struct {
+	goplugin.NetRPCUnsupportedPlugin
+}
 
 func (p99) GRPCServer(*goplugin.GRPCBroker, *grpc.Server) error { return nil }
 func (p99) GRPCClient(context.Context, *goplugin.GRPCBroker, *grpc.ClientConn) (any, error) {
