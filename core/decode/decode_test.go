@@ -407,3 +407,47 @@ func TestBadRequests(t *testing.T) {
 		})
 	}
 }
+
+// TestWordBoundaryGatingBPE is the gating test over a byte-level BPE
+// vocabulary, where "Ġ" marks a leading space and "Ċ" a newline.
+func TestWordBoundaryGatingBPE(t *testing.T) {
+	vocab := []string{"<|endoftext|>", "<s>", "</s>", "Ġcat", "ing", "Ġdog", "Ċ", ",", "s"}
+	peak := func(id int) []float32 {
+		l := make([]float32, len(vocab))
+		for i := range l {
+			l[i] = -20
+		}
+		l[id] = 10
+		return l
+	}
+	// Aligned: "Ġcat" → "ing" → "Ċ" → "Ġcat" ...; base always "Ġdog".
+	next := map[int32]int{1: 3, 3: 4, 4: 6, 6: 3}
+	a := backendtest.New("aligned", func(ctx []int32) []float32 { return peak(next[ctx[len(ctx)-1]]) })
+	b := backendtest.New("base", func(ctx []int32) []float32 { return peak(5) })
+	for _, f := range []*backendtest.Fake{a, b} {
+		f.Vocabulary, f.Style = vocab, "bpe"
+	}
+	// The router wants base at every position after the first.
+	r := funcRouter{f: func(v route.View) float64 {
+		if v.Pos == 0 {
+			return 0
+		}
+		return 1
+	}}
+	d := newDecoder(t, b, a, r, BoundaryWord)
+	res, err := d.Generate(context.Background(), Request{BasePrompt: []int32{1}, AlignedPrompt: []int32{1}, MaxTokens: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// pos 1: aligned's top is "ing" (continues "cat") → gated, aligned emits
+	// it; pos 2: aligned's top is "Ċ" (a newline starts a word) → base.
+	if want := []int32{3, 4, 5}; !slices.Equal(res.Samples[0].IDs, want) {
+		t.Fatalf("got %v, want %v", res.Samples[0].IDs, want)
+	}
+	if res.Samples[0].Text != " cating dog" {
+		t.Fatalf("text %q", res.Samples[0].Text)
+	}
+	if tr := res.Samples[0].Trace; !tr[1].Gated || tr[2].Gated || tr[2].Source != route.Base {
+		t.Fatalf("trace %+v", tr)
+	}
+}
