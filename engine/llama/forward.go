@@ -353,12 +353,14 @@ func rope(x, cs, sn []float32, neox bool) {
 }
 
 // attention computes, for every row and query head, softmax(q·K/√d)·V over
-// the row's sequence up to and including the row's position. Work is split
-// into slots, each with its own score buffer; within a slot tasks are
-// ordered head-major so consecutive tasks reuse one head's keys.
+// the row's sequence up to and including the row's position. A task is one
+// row and one key/value head: the query heads sharing that KV head (GQA)
+// are processed together so each key and value row is read once. Tasks are
+// ordered KV-head-major and split into slots, each with its own score
+// buffer.
 func (m *Model) attention(T int) {
 	s := &m.s
-	tasks := T * m.cfg.Heads
+	tasks := T * m.cfg.KVHeads
 	slots := min(tasks, len(s.scores))
 	s.attTasks, s.attSlots = tasks, slots
 	if slots == 1 {
@@ -380,59 +382,94 @@ func (m *Model) attentionRange(lo, hi int) {
 		t0 := slot * s.attTasks / s.attSlots
 		t1 := (slot + 1) * s.attTasks / s.attSlots
 		for t := t0; t < t1; t++ {
-			h, r := t/T, t%T
+			g, r := t/T, t%T
 			c := s.seqs[s.rowB[r]].Cache
 			n := int(s.rowPos[r]) + 1
-			kvOff := (h / group) * hd
-			K, V := c.k[s.layer], c.v[s.layer]
-			q := s.q[r*qDim+h*hd : r*qDim+(h+1)*hd]
-			sc := scores[:n]
-			maxv := float32(math.Inf(-1))
+			K := c.k[s.layer][g*hd : (n-1)*kvDim+(g+1)*hd]
+			V := c.v[s.layer][g*hd : (n-1)*kvDim+(g+1)*hd]
+			qs := s.q[r*qDim+g*group*hd : r*qDim+(g+1)*group*hd]
+			os := s.att[r*qDim+g*group*hd : r*qDim+(g+1)*group*hd]
+			sc := scores[:group*n]
 			for p := range n {
-				kp := K[p*kvDim+kvOff : p*kvDim+kvOff+hd]
-				d := dot(q, kp) * scale
-				sc[p] = d
-				if d > maxv {
-					maxv = d
+				kp := K[p*kvDim : p*kvDim+hd]
+				for j := range group {
+					sc[j*n+p] = dot(qs[j*hd:(j+1)*hd], kp) * scale
 				}
 			}
-			var sum float64
-			for p, d := range sc {
-				e := math.Exp(float64(d - maxv))
-				sc[p] = float32(e)
-				sum += e
+			for j := range group {
+				softmax(sc[j*n : (j+1)*n])
 			}
-			inv := float32(1 / sum)
-			o := s.att[r*qDim+h*hd : r*qDim+(h+1)*hd]
-			clear(o)
-			for p, w := range sc {
-				axpy(o, V[p*kvDim+kvOff:p*kvDim+kvOff+hd], w*inv)
+			clear(os)
+			for p := range n {
+				vp := V[p*kvDim : p*kvDim+hd]
+				for j := range group {
+					axpy(os[j*hd:(j+1)*hd], vp, sc[j*n+p])
+				}
 			}
 		}
 	}
 }
 
-// dot returns a·b (len(b) ≥ len(a)).
-func dot(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
+// softmax replaces x with softmax(x).
+func softmax(x []float32) {
+	maxv := float32(math.Inf(-1))
+	for _, v := range x {
+		maxv = max(maxv, v)
 	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
+	var sum float64
+	for i, v := range x {
+		e := math.Exp(float64(v - maxv))
+		x[i] = float32(e)
+		sum += e
 	}
-	return (s0 + s1) + (s2 + s3)
+	inv := float32(1 / sum)
+	for i := range x {
+		x[i] *= inv
+	}
 }
 
-// axpy adds w·x to y.
+// dot returns a·b (len(b) ≥ len(a)), with eight partial sums.
+func dot(a, b []float32) float32 {
+	n := len(a)
+	b = b[:n]
+	var s0, s1, s2, s3, s4, s5, s6, s7 float32
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		aa := a[i : i+8 : i+8]
+		bb := b[i : i+8 : i+8]
+		s0 += aa[0] * bb[0]
+		s1 += aa[1] * bb[1]
+		s2 += aa[2] * bb[2]
+		s3 += aa[3] * bb[3]
+		s4 += aa[4] * bb[4]
+		s5 += aa[5] * bb[5]
+		s6 += aa[6] * bb[6]
+		s7 += aa[7] * bb[7]
+	}
+	for ; i < n; i++ {
+		s0 += a[i] * b[i]
+	}
+	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+}
+
+// axpy adds w·x to y (len(x) ≥ len(y)).
 func axpy(y, x []float32, w float32) {
-	x = x[:len(y)]
-	for i := range y {
+	n := len(y)
+	x = x[:n]
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		yy := y[i : i+8 : i+8]
+		xx := x[i : i+8 : i+8]
+		yy[0] += w * xx[0]
+		yy[1] += w * xx[1]
+		yy[2] += w * xx[2]
+		yy[3] += w * xx[3]
+		yy[4] += w * xx[4]
+		yy[5] += w * xx[5]
+		yy[6] += w * xx[6]
+		yy[7] += w * xx[7]
+	}
+	for ; i < n; i++ {
 		y[i] += w * x[i]
 	}
 }

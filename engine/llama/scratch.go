@@ -68,9 +68,10 @@ func (s *scratch) ensure(m *Model, T int) {
 	if len(s.scores) == 0 {
 		s.scores = make([][]float32, max(1, m.pool.Workers()*attnSlotsPerWorker))
 	}
-	if len(s.scores[0]) < maxLen {
+	group := cfg.Heads / cfg.KVHeads
+	if need := maxLen * group; len(s.scores[0]) < need {
 		// Round up so a growing decode does not reallocate every token.
-		n := min(max(maxLen, 2*len(s.scores[0]), 64), cfg.ContextLen)
+		n := min(max(need, 2*len(s.scores[0]), 64), cfg.ContextLen*group)
 		for i := range s.scores {
 			s.scores[i] = make([]float32, n)
 		}
