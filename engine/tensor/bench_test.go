@@ -37,3 +37,35 @@ func BenchmarkMatMul(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParallelOverhead measures the cost of one Parallel dispatch with
+// an empty body: the fixed price every MatMul pays.
+func BenchmarkParallelOverhead(b *testing.B) {
+	p := NewPool(0)
+	defer p.Close()
+	fn := func(lo, hi int) {}
+	for b.Loop() {
+		p.Parallel(1024, fn)
+	}
+}
+
+// BenchmarkMatMulDRAM streams a matrix far larger than the caches
+// (8192×1536), where MatMul is bound by memory bandwidth.
+func BenchmarkMatMulDRAM(b *testing.B) {
+	p := NewPool(0)
+	defer p.Close()
+	const rows, cols = 8192, 1536
+	for _, typ := range allTypes {
+		b.Run(typ.String(), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 1))
+			m := randMatrix(b, r, typ, rows, cols)
+			x := randVec(r, cols, 1)
+			out := make([]float32, rows)
+			b.SetBytes(int64(len(m.Data)))
+			b.ResetTimer()
+			for b.Loop() {
+				p.MatMul(m, x, 1, out)
+			}
+		})
+	}
+}

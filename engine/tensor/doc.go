@@ -10,6 +10,15 @@
 // super-blocks against K-quant weights) and dotted in integer arithmetic with
 // the per-block scales applied afterwards, as ggml does.
 //
+// MatMul reads each weight row once for all batch columns (kernels that dot
+// one row with four columns at a time), and its summation order depends only
+// on the data, so a column's result is bitwise the same whatever the batch
+// size or worker count.
+//
 // On amd64 with AVX2+FMA+F16C the inner dot products run in Go assembly; the
-// build tag purego forces the portable Go kernels everywhere.
+// build tag purego forces the portable Go kernels everywhere. The two agree
+// within float32 rounding (bitwise for Q4_K and Q6_K).
+//
+// testdata/ggmlref holds byte-exact outputs of ggml's reference quantisers
+// (see its README) that the tests compare against.
 package tensor

@@ -302,3 +302,21 @@ func TestRowF32(t *testing.T) {
 		}
 	}
 }
+
+// TestPoolAfterClose: calls after Close still complete (on the caller) rather
+// than hang.
+func TestPoolAfterClose(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	p := NewPool(4)
+	p.Close()
+	var mu sync.Mutex
+	n := 0
+	p.Parallel(100, func(lo, hi int) {
+		mu.Lock()
+		n += hi - lo
+		mu.Unlock()
+	})
+	if n != 100 {
+		t.Fatalf("covered %d of 100", n)
+	}
+}

@@ -40,13 +40,17 @@ type job struct {
 	mm mmArgs // MatMul
 }
 
+// maxWorkers bounds the pool size whatever a configuration asks for.
+const maxWorkers = 1024
+
 // NewPool starts a pool of workers goroutines; workers <= 0 means
-// runtime.GOMAXPROCS(0). The calling goroutine of Parallel and MatMul also
-// computes, so workers-1 goroutines are started.
+// runtime.GOMAXPROCS(0), and more than 1024 means 1024. The calling goroutine
+// of Parallel and MatMul also computes, so workers-1 goroutines are started.
 func NewPool(workers int) *Pool {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	workers = min(workers, maxWorkers)
 	p := &Pool{
 		workers: workers,
 		tasks:   make(chan task, 4*workers),
@@ -63,8 +67,8 @@ func NewPool(workers int) *Pool {
 // included.
 func (p *Pool) Workers() int { return p.workers }
 
-// Close stops the workers and waits for them to exit. It is idempotent. No
-// call may be in progress or start afterwards.
+// Close stops the workers and waits for them to exit. It is idempotent.
+// Calls made after Close still complete, computed by the calling goroutine.
 func (p *Pool) Close() {
 	p.once.Do(func() {
 		close(p.quit)
@@ -117,7 +121,8 @@ func (p *Pool) putJob(j *job) {
 
 // Parallel splits [0,n) into at most Workers() contiguous chunks of nearly
 // equal size, runs fn on each across the pool and returns when all are done.
-// n <= 0 returns at once.
+// n <= 0 returns at once. fn may itself call Parallel; a panic in fn on a
+// worker goroutine crashes the program, as in any goroutine.
 func (p *Pool) Parallel(n int, fn func(lo, hi int)) {
 	if n <= 0 {
 		return
