@@ -21,7 +21,10 @@ func quantizeActQ8_0(x []float32, qs []int8, d []float32) {
 		}
 		d[i] = di
 		for j, v := range xb {
-			qb[j] = int8(math.Round(float64(v * id)))
+			// roundf without math.Round: float64(v*id) + ±0.5 is exact
+			// (|v*id| <= 127 has 24 significant bits), and the conversion
+			// truncates toward zero.
+			qb[j] = int8(int32(float64(v*id) + math.Copysign(0.5, float64(v))))
 		}
 	}
 }

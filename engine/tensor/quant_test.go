@@ -286,3 +286,24 @@ func TestLayoutMatchesGGUF(t *testing.T) {
 		}
 	}
 }
+
+// TestActQ8_0Rounding checks the activation quantiser's rounding (half away
+// from zero, like roundf) on values at and next to the ties.
+func TestActQ8_0Rounding(t *testing.T) {
+	x := make([]float32, 32)
+	x[0] = 127 // d = 1, 1/d = 1: quants equal the values rounded
+	vals := []float32{0.5, -0.5, 1.5, -2.5, 0.49999997, -0.49999997, 126.5, -126.5, 2.5000002}
+	want := []int8{1, -1, 2, -3, 0, 0, 127, -127, 3}
+	copy(x[1:], vals)
+	qs := make([]int8, 32)
+	d := make([]float32, 1)
+	quantizeActQ8_0(x, qs, d)
+	if d[0] != 1 || qs[0] != 127 {
+		t.Fatalf("d = %v, q0 = %d", d[0], qs[0])
+	}
+	for i, w := range want {
+		if qs[1+i] != w {
+			t.Errorf("round(%v) = %d, want %d", vals[i], qs[1+i], w)
+		}
+	}
+}
