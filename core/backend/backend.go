@@ -41,6 +41,9 @@ type Info struct {
 	Tokenizer string
 	// ControlIDs are the ids of control tokens (BOS, EOS, chat markers).
 	ControlIDs []int32
+	// TextIDs are the ids of user-defined tokens whose piece is stored as
+	// plain text rather than in the vocabulary's encoding (GGUF token type 4).
+	TextIDs []int32
 	// Caps are the backend's capabilities.
 	Caps Caps
 }

@@ -134,10 +134,15 @@ func New(ctx context.Context, cfg Config) (*Decoder, error) {
 	if err := checkVocab(ctx, bi, ai, basePieces, cfg.Aligned); err != nil {
 		return nil, err
 	}
-	special := make([]bool, bi.VocabSize)
+	kinds := make([]tokenclass.Kind, bi.VocabSize)
+	for _, id := range bi.TextIDs {
+		if id >= 0 && int(id) < len(kinds) {
+			kinds[id] = tokenclass.KindText
+		}
+	}
 	for _, id := range bi.ControlIDs {
-		if id >= 0 && int(id) < len(special) {
-			special[id] = true
+		if id >= 0 && int(id) < len(kinds) {
+			kinds[id] = tokenclass.KindSpecial
 		}
 	}
 	style := tokenclass.StyleAuto
@@ -151,7 +156,7 @@ func New(ctx context.Context, cfg Config) (*Decoder, error) {
 		cfg:     cfg,
 		base:    bi,
 		aligned: ai,
-		table:   tokenclass.NewTable(basePieces, special, style),
+		table:   tokenclass.NewTableKinds(basePieces, kinds, style),
 		log:     log,
 	}, nil
 }
