@@ -253,8 +253,9 @@ func (m *Model) swiGLURange(lo, hi int) {
 	ff := m.cfg.FFDim
 	g := m.s.gate[lo*ff : hi*ff]
 	u := m.s.up[lo*ff : hi*ff]
+	u = u[:len(g)]
 	for i, x := range g {
-		g[i] = float32(float64(x)/(1+math.Exp(-float64(x)))) * u[i]
+		g[i] = x / (1 + exp32(-x)) * u[i]
 	}
 }
 
@@ -418,9 +419,9 @@ func softmax(x []float32) {
 	}
 	var sum float64
 	for i, v := range x {
-		e := math.Exp(float64(v - maxv))
-		x[i] = float32(e)
-		sum += e
+		e := exp32(v - maxv)
+		x[i] = e
+		sum += float64(e)
 	}
 	inv := float32(1 / sum)
 	for i := range x {
