@@ -81,15 +81,23 @@ func dotBF16Go(w []byte, x []float32) float32 {
 // int32 sum of products times d_w·d_x, accumulated in block order.
 func dotQ8_0Go(w []byte, xq []int8, xd []float32) float32 {
 	t := f16Table()
+	w = w[:len(xd)*blockQ8_0Bytes]
+	xq = xq[:len(xd)*qk8_0]
 	var sum float32
-	for i := range xd {
+	for i, dx := range xd {
 		b := w[i*blockQ8_0Bytes : (i+1)*blockQ8_0Bytes]
+		wq := b[2:blockQ8_0Bytes]
 		q := xq[i*qk8_0 : (i+1)*qk8_0]
-		var s int32
-		for j := 0; j < qk8_0; j++ {
-			s += int32(int8(b[2+j])) * int32(q[j])
+		q = q[:len(wq)]
+		var s0, s1, s2, s3 int32
+		for j := 0; j+4 <= len(q); j += 4 {
+			s0 += int32(int8(wq[j])) * int32(q[j])
+			s1 += int32(int8(wq[j+1])) * int32(q[j+1])
+			s2 += int32(int8(wq[j+2])) * int32(q[j+2])
+			s3 += int32(int8(wq[j+3])) * int32(q[j+3])
 		}
-		sum += float32(float32(s) * float32(t[le16(b)]*xd[i]))
+		s := (s0 + s1) + (s2 + s3)
+		sum += float32(float32(s) * float32(t[uint16(b[0])|uint16(b[1])<<8]*dx))
 	}
 	return sum
 }
@@ -98,16 +106,20 @@ func dotQ8_0Go(w []byte, xq []int8, xd []float32) float32 {
 // nibbles holding elements 0..15 of the block and high nibbles 16..31.
 func dotQ4_0Go(w []byte, xq []int8, xd []float32) float32 {
 	t := f16Table()
+	w = w[:len(xd)*blockQ4_0Bytes]
+	xq = xq[:len(xd)*qk4_0]
 	var sum float32
-	for i := range xd {
+	for i, dx := range xd {
 		b := w[i*blockQ4_0Bytes : (i+1)*blockQ4_0Bytes]
+		wq := b[2:blockQ4_0Bytes]
 		q := xq[i*qk4_0 : (i+1)*qk4_0]
-		var s int32
-		for j := 0; j < qk4_0/2; j++ {
-			s += (int32(b[2+j]&0xF) - 8) * int32(q[j])
-			s += (int32(b[2+j]>>4) - 8) * int32(q[j+qk4_0/2])
+		lo, hi := q[:len(wq)], q[qk4_0/2:qk4_0/2+len(wq)]
+		var s0, s1 int32
+		for j, v := range wq {
+			s0 += (int32(v&0xF) - 8) * int32(lo[j])
+			s1 += (int32(v>>4) - 8) * int32(hi[j])
 		}
-		sum += float32(float32(s) * float32(t[le16(b)]*xd[i]))
+		sum += float32(float32(s0+s1) * float32(t[uint16(b[0])|uint16(b[1])<<8]*dx))
 	}
 	return sum
 }
