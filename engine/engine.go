@@ -42,11 +42,18 @@ type options struct {
 	threads    int
 	contextLen int
 	logger     *slog.Logger
+	pool       *tensor.Pool
 }
 
 // WithThreads sets the number of worker threads of the engine's pool
 // (default: runtime.NumCPU()).
 func WithThreads(n int) Option { return func(o *options) { o.threads = n } }
+
+// WithPool runs the engine on an existing worker pool instead of its own
+// (WithThreads is then ignored), e.g. one pool sized to the cores shared by
+// the base and aligned engines so that their concurrent steps do not
+// oversubscribe the machine. The engine does not close a pool it was given.
+func WithPool(p *tensor.Pool) Option { return func(o *options) { o.pool = p } }
 
 // WithContextLen overrides the context length from the file's metadata
 // (e.g. stories260K's metadata says 128 but the model was trained with
@@ -65,6 +72,7 @@ type Engine struct {
 	tok   *tokenizer.Tokenizer
 	model *llama.Model
 	pool  *tensor.Pool
+	owned bool // the engine created pool and closes it
 	info  backend.Info
 	vocab int
 
@@ -132,13 +140,18 @@ func newEngine(f *gguf.File, path string, o options) (*Engine, error) {
 	if tok.VocabSize() > cfg.VocabSize {
 		return nil, fmt.Errorf("tokenizer has %d tokens but token_embd.weight only %d rows", tok.VocabSize(), cfg.VocabSize)
 	}
-	pool := tensor.NewPool(o.threads)
+	pool, owned := o.pool, false
+	if pool == nil {
+		pool, owned = tensor.NewPool(o.threads), true
+	}
 	model, err := llama.LoadConfig(f, cfg, pool)
 	if err != nil {
-		pool.Close()
+		if owned {
+			pool.Close()
+		}
 		return nil, err
 	}
-	e := &Engine{file: f, tok: tok, model: model, pool: pool, vocab: cfg.VocabSize,
+	e := &Engine{file: f, tok: tok, model: model, pool: pool, owned: owned, vocab: cfg.VocabSize,
 		seqs: make(map[backend.SeqID]*sequence), nextID: 1}
 	e.info = backend.Info{
 		Name:        filepath.Base(path),
@@ -159,7 +172,7 @@ func newEngine(f *gguf.File, path string, o options) (*Engine, error) {
 	e.info.ChatTemplate, _ = f.String("tokenizer.chat_template")
 	o.logger.Info("engine: model loaded", "file", e.info.Name, "arch", cfg.Arch,
 		"layers", cfg.Layers, "dim", cfg.Dim, "heads", cfg.Heads, "kv_heads", cfg.KVHeads,
-		"vocab", cfg.VocabSize, "context", cfg.ContextLen, "type", weightType(f), "threads", o.threads)
+		"vocab", cfg.VocabSize, "context", cfg.ContextLen, "type", weightType(f), "threads", pool.Workers())
 	return e, nil
 }
 
@@ -332,7 +345,9 @@ func (e *Engine) Close() error {
 	}
 	e.closed = true
 	e.seqs = nil
-	e.pool.Close()
+	if e.owned {
+		e.pool.Close()
+	}
 	return e.file.Close()
 }
 

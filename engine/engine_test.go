@@ -11,6 +11,7 @@ import (
 
 	"github.com/baco-go/baco/core/backend"
 	"github.com/baco-go/baco/core/dist"
+	"github.com/baco-go/baco/engine/tensor"
 	"github.com/baco-go/baco/internal/testdata"
 )
 
@@ -406,4 +407,26 @@ func greedy(t testing.TB, e *Engine, prompt []int32, n int) []int32 {
 		toks = []int32{id}
 	}
 	return out
+}
+
+// TestSharedPool runs two engines on one pool concurrently and checks both
+// against an engine with its own pool.
+func TestSharedPool(t *testing.T) {
+	pool := tensor.NewPool(2)
+	defer pool.Close()
+	a, b := loadStories(t, WithPool(pool)), loadStories(t, WithPool(pool))
+	want := greedy(t, loadStories(t), storiesGreedy[:4], 10)
+	var wg sync.WaitGroup
+	var ga, gb []int32
+	wg.Go(func() { ga = greedy(t, a, storiesGreedy[:4], 10) })
+	wg.Go(func() { gb = greedy(t, b, storiesGreedy[:4], 10) })
+	wg.Wait()
+	if !slices.Equal(ga, want) || !slices.Equal(gb, want) {
+		t.Errorf("shared pool: %v and %v, own pool %v", ga, gb, want)
+	}
+	a.Close()
+	// b still works after a (which does not own the pool) is closed.
+	if got := greedy(t, b, storiesGreedy[:4], 3); !slices.Equal(got, want[:3]) {
+		t.Errorf("after closing the other engine: %v", got)
+	}
 }
