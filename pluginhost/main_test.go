@@ -10,7 +10,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/baco-go/baco/pluginhost/internal/buildtest"
+	"github.com/baco-go/baco/sdk/plugintest"
 )
 
 // binDir holds the plugin binaries TestMain builds.
@@ -30,7 +30,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binDir = dir
-	err = buildtest.Build(dir, map[string]string{
+	err = plugintest.BuildAll("", dir, map[string]string{
 		fakeBin:     "github.com/baco-go/baco/pluginhost/internal/testplugins/fake",
 		pPuncBin:    "github.com/baco-go/baco/plugins/routers/p-punc",
 		badProtoBin: "github.com/baco-go/baco/pluginhost/internal/testplugins/badproto",

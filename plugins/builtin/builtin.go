@@ -17,13 +17,17 @@ import (
 const Version = "0.1.0"
 
 // RouterNames lists the built-in routers a plugin can serve: every router
-// of route.Names().
-func RouterNames() []string { return route.Names() }
+// of route.Names(), then "expr".
+func RouterNames() []string { return append(route.Names(), ExprName) }
 
-// RouterFactory returns the factory of the built-in router called name.
-// The parameter string is the router's γ ("0.3"); routers without γ take
-// an empty string. So one process serves "p-punc:0.3" and "p-punc:0.7".
+// RouterFactory returns the factory of the built-in router called name and
+// the serve options that describe it. The parameter string is the router's
+// γ ("0.3"); routers without γ take an empty string; so one process serves
+// "p-punc:0.3" and "p-punc:0.7". For "expr" it is the rule (ExprFactory).
 func RouterFactory(name string) (plugin.RouterFactory, []plugin.ServeOpt, error) {
+	if name == ExprName {
+		return ExprFactory, exprOpts(), nil
+	}
 	info, ok := route.Lookup(name)
 	if !ok {
 		return nil, nil, fmt.Errorf("no built-in router %q; built-in routers: %s", name, strings.Join(RouterNames(), ", "))

@@ -8,6 +8,10 @@
 //	garbage-after=N the (N+1)th Step answers a token id outside the vocabulary
 //	exit-after=N    the (N+1)th Step exits the process
 //	log=MSG         logs MSG at warn level when configured
+//	noeos=1         the end-of-sequence token is never likely
+//
+// Unlike the bare Fake it refuses token ids outside the vocabulary, as a
+// real backend must (sdk/plugintest checks it).
 package main
 
 import (
@@ -42,6 +46,13 @@ func (m *misbehaving) Step(ctx context.Context, in []backend.StepInput) ([]backe
 		}
 		select {} // hang, ignoring ctx, until killed
 	}
+	for _, x := range in {
+		for _, t := range x.Tokens {
+			if t < 0 || int(t) >= len(m.Vocabulary) {
+				return nil, fmt.Errorf("fake: token %d outside the vocabulary of %d", t, len(m.Vocabulary))
+			}
+		}
+	}
 	out, err := m.Fake.Step(ctx, in)
 	if err == nil && m.garbageAfter >= 0 && n >= m.garbageAfter && len(out) > 0 && len(out[0].Dists) > 0 && len(out[0].Dists[0].Top) > 0 {
 		out[0].Dists[0].Top[0].ID = 1 << 20
@@ -65,7 +76,16 @@ func main() {
 			return nil, fmt.Errorf("params %q: %w", params, err)
 		}
 		salt := q.Get("salt")
-		m := &misbehaving{Fake: backendtest.New("fake-"+salt, backendtest.HashLogits(len(backendtest.Vocab()), salt)), marker: q.Get("marker")}
+		logits := backendtest.HashLogits(len(backendtest.Vocab()), salt)
+		if q.Get("noeos") != "" {
+			inner := logits
+			logits = func(ctx []int32) []float32 {
+				l := inner(ctx)
+				l[2] = -100
+				return l
+			}
+		}
+		m := &misbehaving{Fake: backendtest.New("fake-"+salt, logits), marker: q.Get("marker")}
 		if m.blockAfter, err = intParam(q, "block-after"); err != nil {
 			return nil, err
 		}
@@ -80,5 +100,5 @@ func main() {
 		}
 		return m, nil
 	}, plugin.WithName("fake"), plugin.WithVersion("1.2.3"), plugin.WithLogger(log),
-		plugin.WithDescription("in-memory test backend"), plugin.WithParamsHelp("URL query: salt, block-after, garbage-after, exit-after, marker, log"))
+		plugin.WithDescription("in-memory test backend"), plugin.WithParamsHelp("URL query: salt, noeos, block-after, garbage-after, exit-after, marker, log"))
 }

@@ -1,0 +1,71 @@
+package plugintest_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/baco-go/baco/internal/testdata"
+	"github.com/baco-go/baco/sdk/plugintest"
+)
+
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "plugintest")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	err = plugintest.BuildAll("", dir, map[string]string{
+		"baco-backend-fake":  "github.com/baco-go/baco/pluginhost/internal/testplugins/fake",
+		"baco-backend-gguf":  "github.com/baco-go/baco/plugins/backends/gguf",
+		"baco-router-p-punc": "github.com/baco-go/baco/plugins/routers/p-punc",
+		"baco-router-expr":   "github.com/baco-go/baco/plugins/routers/expr",
+	})
+	if err == nil {
+		// The example is its own module (a third party's view of the SDK).
+		err = plugintest.BuildAll(filepath.Join("..", "..", "examples", "router-plugin"), dir,
+			map[string]string{"baco-router-warmup": "."})
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func bin(name string) string { return filepath.Join(binDir, name) }
+
+func TestBackendConformanceFake(t *testing.T) {
+	plugintest.RunBackend(t, bin("baco-backend-fake"), "salt=x",
+		plugintest.WithText("the cat sat"), plugintest.WithTolerance(0), plugintest.WithBadParams("%zz", "block-after=x"))
+}
+
+func TestBackendConformanceGGUF(t *testing.T) {
+	model := testdata.Path(t, "models/stories260K.gguf")
+	plugintest.RunBackend(t, bin("baco-backend-gguf"), model,
+		plugintest.WithText("Once upon a time"), plugintest.WithBadParams("/nonexistent.gguf", `{"model":""}`))
+}
+
+func TestRouterConformance(t *testing.T) {
+	tests := []struct {
+		name, bin, params string
+		bad               []string
+	}{
+		{"p-punc", "baco-router-p-punc", "0.3", []string{"x", "1.5", "-0.1"}},
+		{"expr", "baco-router-expr", `base.class == "punct" ? "aligned" : (base.p1 < 0.4 ? "base" : "aligned")`, []string{"", "base.nope", `"maybe"`}},
+		{"expr policy document", "baco-router-expr", "rule: |\n  base.p1 < vars.gamma ? 0.25 : 0.75\nvars:\n  gamma: 0.5\n", []string{"rule: base.p1 < vars.missing\n"}},
+		{"example warmup", "baco-router-warmup", "4:0.3", []string{"x", "4:2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			plugintest.RunRouter(t, bin(tt.bin), tt.params, plugintest.WithBadParams(tt.bad...))
+		})
+	}
+}
