@@ -26,6 +26,7 @@ const (
 	kindHPunc
 	kindPFC
 	kindHFC
+	kindNudging
 )
 
 // Info describes one built-in router for help texts, sweeps and Parse.
@@ -73,6 +74,8 @@ var builtins = [...]Info{
 		Rule: "fc first (function word → aligned), otherwise p", kind: kindPFC},
 	{Name: "h-fc", Gamma: true, Min: 0, Max: math.Inf(1), Unit: "nats", Needs: needBase,
 		Rule: "fc first (function word → aligned), otherwise h", kind: kindHFC},
+	{Name: "nudging", Gamma: true, Min: 0, Max: 1, Unit: "probability", Needs: needBase,
+		Rule: "Nudging (Fei et al. 2025): base iff the base model's top-1 probability ≥ γ, else aligned; with word boundaries the base model takes over at the next word where it is confident and writes until it is not", kind: kindNudging},
 }
 
 // Names returns the names of the built-in routers.
@@ -95,8 +98,8 @@ func Lookup(name string) (Info, bool) {
 }
 
 // Parse builds a built-in router from a spec "name" or "name:γ", e.g. "base",
-// "rand:0.3", "p-punc:0.5", "h:2.0". γ is a probability in [0,1] for rand, p
-// and the p-* routers, and a finite entropy in nats ≥ 0 for h and the h-*
+// "rand:0.3", "p-punc:0.5", "h:2.0". γ is a probability in [0,1] for rand, p,
+// the p-* routers and nudging, and a finite entropy in nats ≥ 0 for h and the h-*
 // routers. Errors list the valid names, name the allowed range, or give an
 // example where γ is missing.
 func Parse(spec string) (Router, error) {
@@ -248,6 +251,8 @@ func (b *builtin) decide(v *View) (float64, error) {
 			return toAligned, nil
 		}
 		return hRule(v, b.gamma), nil
+	case kindNudging:
+		return nudgingRule(v, b.gamma), nil
 	}
 	return 0, fmt.Errorf("unknown rule %d", b.kind)
 }

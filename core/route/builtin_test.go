@@ -117,6 +117,7 @@ func TestNeeds(t *testing.T) {
 		"base": {}, "aligned": {}, "rand:0.5": {},
 		"p:0.5": {Base: true}, "h:1": {Base: true}, "punc": {Base: true}, "fc": {Base: true},
 		"p-punc:0.5": {Base: true}, "h-punc:1": {Base: true}, "p-fc:0.5": {Base: true}, "h-fc:1": {Base: true},
+		"nudging:0.5": {Base: true},
 	}
 	if len(tests) != len(Names()) {
 		t.Fatalf("test covers %d routers, Names has %d", len(tests), len(Names()))
