@@ -583,5 +583,3 @@ func (f *llamaFormat) usage(oai.Usage) any { return nil }
 
 // doneMarker: llama.cpp's own /completion stream has no [DONE] event.
 func (f *llamaFormat) doneMarker() bool { return false }
-
-
