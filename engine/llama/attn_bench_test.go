@@ -6,9 +6,9 @@ import (
 	"testing"
 )
 
-// BenchmarkDecodeLongContext decodes one token at positions 1024..1088, where
+// BenchmarkLongContextDecode (needs $BACO_BENCH_GGUF) decodes one token at positions 1024..1088, where
 // attention over the cache is a large share of the work.
-func BenchmarkDecodeLongContext(b *testing.B) {
+func BenchmarkLongContextDecode(b *testing.B) {
 	p := os.Getenv(benchEnv)
 	if p == "" {
 		b.Skip("set " + benchEnv)

@@ -357,8 +357,8 @@ func rope(x, cs, sn []float32, neox bool) {
 // the row's sequence up to and including the row's position. A task is one
 // row and one key/value head: the query heads sharing that KV head (GQA)
 // are processed together so each key and value row is read once. Tasks are
-// ordered KV-head-major and split into slots, each with its own score
-// buffer.
+// numbered KV-head-major and dealt round-robin to slots, each with its own
+// score buffer; the pool runs contiguous ranges of slots.
 func (m *Model) attention(T int) {
 	s := &m.s
 	tasks := T * m.cfg.KVHeads
@@ -380,9 +380,9 @@ func (m *Model) attentionRange(lo, hi int) {
 	T := len(s.rowB)
 	for slot := lo; slot < hi; slot++ {
 		scores := s.scores[slot]
-		t0 := slot * s.attTasks / s.attSlots
-		t1 := (slot + 1) * s.attTasks / s.attSlots
-		for t := t0; t < t1; t++ {
+		// Strided, so each slot gets early (cheap) and late (expensive)
+		// positions alike.
+		for t := slot; t < s.attTasks; t += s.attSlots {
 			g, r := t/T, t%T
 			c := s.seqs[s.rowB[r]].Cache
 			n := int(s.rowPos[r]) + 1

@@ -6,8 +6,8 @@ import "errors"
 // hold more positions than the model's context length.
 var ErrContextOverflow = errors.New("context length exceeded")
 
-// attnSlotsPerWorker is how many attention work slots each pool worker
-// gets, so uneven rows (different positions) still balance.
+// attnSlotsPerWorker is how many attention work slots (each with a score
+// buffer) there are per pool worker.
 const attnSlotsPerWorker = 4
 
 // scratch is Forward's reusable working memory. It grows to the largest
