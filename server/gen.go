@@ -326,6 +326,14 @@ func (e *emitter) release(final bool, text string) delta {
 		limit = len(text)
 	} else {
 		limit -= holdback(all, e.stops)
+		// A token may complete a stop string (the decoder then ends the
+		// sample): never release text from a stop string's start on.
+		from := max(0, e.released-maxLen(e.stops))
+		for _, st := range e.stops {
+			if i := strings.Index(all[from:], st); st != "" && i >= 0 {
+				limit = min(limit, from+i)
+			}
+		}
 		limit = runeBoundary(all, limit)
 	}
 	n := 0
@@ -358,6 +366,14 @@ loop:
 		e.released = end
 	}
 	return d
+}
+
+func maxLen(ss []string) int {
+	n := 0
+	for _, s := range ss {
+		n = max(n, len(s))
+	}
+	return n
 }
 
 // holdback is the length of the longest suffix of s that is a proper
