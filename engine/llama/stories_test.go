@@ -20,7 +20,11 @@ import (
 //	gcc -O3 -o run_logprobs run_logprobs.c -lm
 //	./run_logprobs stories260K.bin -z tok512.bin -t 0 -n 64 -i "Once upon a time"
 //
-// The prompt is BOS + "Once upon a time" = 1 403 407 261 378.
+// The prompt is BOS + "Once upon a time" = 1 403 407 261 378. llama.cpp
+// (c392e509, llama-simple and llama-cli --temp 0) produces the same greedy
+// text. When recorded, all 512 next-token log-probs of this package agreed
+// with llama2.c's dump within 6.5e-6; the table keeps the top 20 and the
+// three least likely.
 var storiesPrompt = []int32{1, 403, 407, 261, 378}
 
 // storiesGreedy is llama2.c's greedy continuation (64 tokens) of
