@@ -75,6 +75,9 @@ type Engine struct {
 	owned bool // the engine created pool and closes it
 	info  backend.Info
 	vocab int
+	// release, when set, frees what file's tensors point into (LoadHF's
+	// safetensors mappings); Close calls it after closing file.
+	release func() error
 
 	mu     sync.Mutex
 	closed bool
@@ -348,7 +351,13 @@ func (e *Engine) Close() error {
 	if e.owned {
 		e.pool.Close()
 	}
-	return e.file.Close()
+	err := e.file.Close()
+	if e.release != nil {
+		if rerr := e.release(); err == nil {
+			err = rerr
+		}
+	}
+	return err
 }
 
 // Step appends each input's tokens to its sequence, all sequences in one
