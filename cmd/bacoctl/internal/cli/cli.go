@@ -92,7 +92,7 @@ func (a *app) rootCmd() *cobra.Command {
 	}
 	root.PersistentFlags().String("config", "", "YAML config file (also BACO_CONFIG)")
 	root.PersistentFlags().String("log-level", "warn", "log level: debug, info, warn, error")
-	root.AddCommand(a.generateCmd(), a.policyCmd(), a.tokenizeCmd(), a.inspectCmd(), a.versionCmd())
+	root.AddCommand(a.generateCmd(), a.policyCmd(), a.tokenizeCmd(), a.inspectCmd(), a.versionCmd(), a.serveCmd())
 	return root
 }
 
