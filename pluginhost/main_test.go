@@ -21,6 +21,8 @@ const (
 	pPuncBin    = "baco-router-p-punc"
 	badProtoBin = "baco-backend-badproto"
 	badKindBin  = "baco-router-badkind"
+	ggufBin     = "baco-backend-gguf"
+	exprBin     = "baco-router-expr"
 )
 
 func TestMain(m *testing.M) {
@@ -35,6 +37,8 @@ func TestMain(m *testing.M) {
 		pPuncBin:    "github.com/baco-go/baco/plugins/routers/p-punc",
 		badProtoBin: "github.com/baco-go/baco/pluginhost/internal/testplugins/badproto",
 		badKindBin:  "github.com/baco-go/baco/pluginhost/internal/testplugins/badkind",
+		ggufBin:     "github.com/baco-go/baco/plugins/backends/gguf",
+		exprBin:     "github.com/baco-go/baco/plugins/routers/expr",
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

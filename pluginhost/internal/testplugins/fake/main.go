@@ -4,7 +4,9 @@
 //
 //	salt=S          the Fake's logits salt (two salts, two models)
 //	block-after=N   the (N+1)th Step blocks forever, after creating the file
-//	                marker=PATH (so a test knows the plugin is mid-step)
+//	                marker=PATH (so a test knows the plugin is mid-step); with
+//	                a marker it blocks only while the file does not exist yet,
+//	                so a restarted process behaves
 //	garbage-after=N the (N+1)th Step answers a token id outside the vocabulary
 //	exit-after=N    the (N+1)th Step exits the process
 //	log=MSG         logs MSG at warn level when configured
@@ -41,10 +43,17 @@ func (m *misbehaving) Step(ctx context.Context, in []backend.StepInput) ([]backe
 		os.Exit(3)
 	}
 	if m.blockAfter >= 0 && n == m.blockAfter {
+		block := true
 		if m.marker != "" {
-			_ = os.WriteFile(m.marker, []byte(strconv.Itoa(os.Getpid())), 0o644)
+			if _, err := os.Stat(m.marker); err == nil {
+				block = false
+			} else {
+				_ = os.WriteFile(m.marker, []byte(strconv.Itoa(os.Getpid())), 0o644)
+			}
 		}
-		select {} // hang, ignoring ctx, until killed
+		if block {
+			select {} // hang, ignoring ctx, until killed
+		}
 	}
 	for _, x := range in {
 		for _, t := range x.Tokens {
