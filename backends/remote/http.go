@@ -142,7 +142,7 @@ func (c *Client) Post(ctx context.Context, path string, in, out any) error {
 // valid JSON for out fails at once.
 func (c *Client) Do(ctx context.Context, method, path string, body []byte, out any) error {
 	u := c.Base + path
-	return c.Retry.Do(ctx, method+" "+path, func(ctx context.Context) error {
+	return c.Retry.Do(ctx, "", func(ctx context.Context) error {
 		b, err := c.roundTrip(ctx, method, u, body)
 		if err != nil {
 			return err

@@ -44,27 +44,34 @@ func (e *Transient) Unwrap() error { return e.Err }
 // Do calls f until it succeeds, returns an error that is not transient
 // (see IsTransient), the tries run out or ctx is done. Each try gets its
 // own context bounded by r.Timeout. The error of the last try is returned,
-// with the number of tries when there were several.
+// prefixed with op when op is not empty and with the number of tries when
+// there were several.
 func (r Retry) Do(ctx context.Context, op string, f func(ctx context.Context) error) error {
 	tries := max(1, r.Attempts)
-	var err error
+	wrap := func(format string, args ...any) error {
+		err := fmt.Errorf(format, args...)
+		if op != "" {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		return err
+	}
 	for try := 1; ; try++ {
-		err = r.once(ctx, f)
+		err := r.once(ctx, f)
 		if err == nil {
 			return nil
 		}
 		if ctx.Err() != nil {
-			return fmt.Errorf("%s: %w (%v)", op, ctx.Err(), err)
+			return wrap("%w (%v)", ctx.Err(), err)
 		}
 		after, transient := IsTransient(err)
 		if !transient {
-			return fmt.Errorf("%s: %w", op, err)
+			return wrap("%w", err)
 		}
 		if try >= tries {
 			if tries > 1 {
-				return fmt.Errorf("%s: gave up after %d tries: %w", op, tries, err)
+				return wrap("gave up after %d tries: %w", tries, err)
 			}
-			return fmt.Errorf("%s: %w", op, err)
+			return wrap("%w", err)
 		}
 		wait := r.backoff(try)
 		if after > 0 {
@@ -74,7 +81,7 @@ func (r Retry) Do(ctx context.Context, op string, f func(ctx context.Context) er
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("%s: %w (after %v)", op, ctx.Err(), err)
+			return wrap("%w (after %v)", ctx.Err(), err)
 		case <-t.C:
 		}
 	}
