@@ -43,14 +43,22 @@ func TestStepBatchValidation(t *testing.T) {
 		in   func(a, b backend.SeqID) []backend.StepInput
 		want string
 	}{
-		{"unknown seq", func(a, b backend.SeqID) []backend.StepInput { return []backend.StepInput{{Seq: 99, Tokens: []int32{1}}} }, "unknown sequence"},
+		{"unknown seq", func(a, b backend.SeqID) []backend.StepInput {
+			return []backend.StepInput{{Seq: 99, Tokens: []int32{1}}}
+		}, "unknown sequence"},
 		{"repeated seq", func(a, b backend.SeqID) []backend.StepInput {
 			return []backend.StepInput{{Seq: a, Tokens: []int32{1}}, {Seq: a, Tokens: []int32{2}}}
 		}, "both extend seq"},
-		{"negative topk", func(a, b backend.SeqID) []backend.StepInput { return []backend.StepInput{{Seq: a, Tokens: []int32{1}, TopK: -1}} }, "negative TopK"},
+		{"negative topk", func(a, b backend.SeqID) []backend.StepInput {
+			return []backend.StepInput{{Seq: a, Tokens: []int32{1}, TopK: -1}}
+		}, "negative TopK"},
 		{"empty on empty", func(a, b backend.SeqID) []backend.StepInput { return []backend.StepInput{{Seq: a}} }, "no tokens to append"},
-		{"id too big", func(a, b backend.SeqID) []backend.StepInput { return []backend.StepInput{{Seq: a, Tokens: []int32{10}}} }, "id 10 outside the vocabulary [0, 10)"},
-		{"negative id", func(a, b backend.SeqID) []backend.StepInput { return []backend.StepInput{{Seq: a, Tokens: []int32{-2}}} }, "id -2 outside"},
+		{"id too big", func(a, b backend.SeqID) []backend.StepInput {
+			return []backend.StepInput{{Seq: a, Tokens: []int32{10}}}
+		}, "id 10 outside the vocabulary [0, 10)"},
+		{"negative id", func(a, b backend.SeqID) []backend.StepInput {
+			return []backend.StepInput{{Seq: a, Tokens: []int32{-2}}}
+		}, "id -2 outside"},
 		{"overflow", func(a, b backend.SeqID) []backend.StepInput {
 			return []backend.StepInput{{Seq: b, Tokens: []int32{1, 2}}}
 		}, "3 held + 2 new tokens exceed the context length 4"},
