@@ -77,7 +77,8 @@ func decodeError(err error) *Error {
 	case errors.As(err, &syn):
 		return Invalid("", "malformed JSON at byte %d: %v", syn.Offset, syn).WithCode("invalid_json")
 	case errors.As(err, &typ):
-		field := typ.Field
+		// Fields of the embedded Common struct are named "Common.x".
+		field := strings.TrimPrefix(typ.Field, "Common.")
 		if field == "" {
 			return Invalid("", "malformed request: the body must be a JSON object, got %s", typ.Value).WithCode("invalid_json")
 		}
