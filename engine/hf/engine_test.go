@@ -15,7 +15,7 @@ import (
 	"github.com/baco-go/baco/core/backend"
 	"github.com/baco-go/baco/engine"
 	"github.com/baco-go/baco/engine/gguf"
-	"github.com/baco-go/baco/engine/hf"
+	"github.com/baco-go/baco/engine/hf/hftest"
 	"github.com/baco-go/baco/engine/modelgen"
 	"github.com/baco-go/baco/internal/testdata"
 )
@@ -25,7 +25,7 @@ var quiet = engine.WithLogger(slog.New(slog.DiscardHandler))
 
 // twinPair writes a random GGUF model and its Hugging Face twin (same
 // weights, same vocabulary) and returns both paths.
-func twinPair(t *testing.T, o modelgen.Options, to hf.TwinOptions) (ggufPath, dir string) {
+func twinPair(t *testing.T, o modelgen.Options, to hftest.Options) (ggufPath, dir string) {
 	t.Helper()
 	ggufPath = modelgen.WriteTemp(t, o)
 	f, err := gguf.Open(ggufPath)
@@ -37,7 +37,7 @@ func twinPair(t *testing.T, o modelgen.Options, to hf.TwinOptions) (ggufPath, di
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	hf.WriteTwin(t, f, dir, to)
+	hftest.WriteTwin(t, f, dir, to)
 	return ggufPath, dir
 }
 
@@ -81,13 +81,13 @@ func TestTwinIdenticalToGGUF(t *testing.T) {
 		name  string
 		o     modelgen.Options
 		vocab func(*testing.T) *modelgen.VocabSource
-		to    hf.TwinOptions
+		to    hftest.Options
 	}{
-		{"llama bpe bf16 tied", modelgen.Options{Shape: tied, Type: gguf.TypeBF16, Seed: 1, Scale: 2}, syn, hf.TwinOptions{}},
+		{"llama bpe bf16 tied", modelgen.Options{Shape: tied, Type: gguf.TypeBF16, Seed: 1, Scale: 2}, syn, hftest.Options{}},
 		{"llama bpe f16 untied sharded", modelgen.Options{Shape: smallShape("llama"), Type: gguf.TypeF16, Seed: 2, Scale: 2}, syn,
-			hf.TwinOptions{Shards: 3, PairMerges: true, ChatTemplateFile: true}},
-		{"llama spm f32 stories vocab", modelgen.Options{Shape: smallShape("llama"), Type: gguf.TypeF32, Seed: 3, Scale: 2}, stories, hf.TwinOptions{}},
-		{"qwen2 bpe bf16 bias", modelgen.Options{Shape: qwen, Type: gguf.TypeBF16, Seed: 4, Scale: 2}, syn, hf.TwinOptions{Shards: 2}},
+			hftest.Options{Shards: 3, PairMerges: true, ChatTemplateFile: true}},
+		{"llama spm f32 stories vocab", modelgen.Options{Shape: smallShape("llama"), Type: gguf.TypeF32, Seed: 3, Scale: 2}, stories, hftest.Options{}},
+		{"qwen2 bpe bf16 bias", modelgen.Options{Shape: qwen, Type: gguf.TypeBF16, Seed: 4, Scale: 2}, syn, hftest.Options{Shards: 2}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			c.o.Vocab = c.vocab(t)
@@ -174,7 +174,7 @@ func TestHFReferenceForward(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, dir := twinPair(t, modelgen.Options{Shape: smallShape(arch), Type: gguf.TypeF32, Seed: 7, Vocab: synth, Scale: 2}, hf.TwinOptions{})
+			_, dir := twinPair(t, modelgen.Options{Shape: smallShape(arch), Type: gguf.TypeF32, Seed: 7, Vocab: synth, Scale: 2}, hftest.Options{})
 			ref := newHFRef(t, dir)
 			e, err := engine.LoadHF(dir, engine.WithThreads(1), quiet)
 			if err != nil {

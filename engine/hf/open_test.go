@@ -10,6 +10,7 @@ import (
 
 	"github.com/baco-go/baco/engine/gguf"
 	"github.com/baco-go/baco/engine/hf"
+	"github.com/baco-go/baco/engine/hf/hftest"
 	"github.com/baco-go/baco/engine/modelgen"
 )
 
@@ -19,7 +20,7 @@ import (
 func TestOpenRefusesBadDirectories(t *testing.T) {
 	shape := smallShape("llama")
 	shape.Layers, shape.Vocab = 1, 300
-	_, good := twinPair(t, modelgen.Options{Shape: shape, Type: gguf.TypeBF16, Seed: 9}, hf.TwinOptions{})
+	_, good := twinPair(t, modelgen.Options{Shape: shape, Type: gguf.TypeBF16, Seed: 9}, hftest.Options{})
 	read := func(t *testing.T, dir, name string) []byte {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {

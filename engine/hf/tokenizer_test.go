@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/baco-go/baco/engine/gguf"
+	"github.com/baco-go/baco/engine/hf/hftest"
 	"github.com/baco-go/baco/engine/tokenizer"
 	"github.com/baco-go/baco/internal/testdata"
 )
@@ -104,7 +105,7 @@ func TestTokenizerJSONVectors(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			tjv, tcv := twinTokenizer(t, f, TwinOptions{PairMerges: tc.pairs})
+			tjv, tcv := hftest.Tokenizer(t, f, hftest.Options{PairMerges: tc.pairs})
 			var tj tokenizerJSON
 			var tcfg tokenizerConfig
 			roundTrip(t, tjv, &tj)

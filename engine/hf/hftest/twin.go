@@ -1,4 +1,11 @@
-package hf
+// Package hftest writes Hugging Face model directories for tests: the
+// "twin" of a GGUF model, i.e. the directory transformers would hold for the
+// model that llama.cpp's converter turned into that GGUF (config.json,
+// safetensors with HF tensor names, unpermuted q/k rows and row-major
+// shapes, tokenizer.json and tokenizer_config.json in the layouts the
+// tokenizers library writes). Tests load both and compare. Like modelgen, it
+// imports package testing and is not for production code.
+package hftest
 
 import (
 	"bytes"
@@ -14,14 +21,15 @@ import (
 	"github.com/baco-go/baco/engine/gguf"
 )
 
-// This file writes a Hugging Face "twin" of a GGUF model: the directory
-// transformers would hold for the model llama.cpp's converter turned into
-// that GGUF (config.json, safetensors with HF tensor names, unpermuted q/k
-// rows and row-major shapes, tokenizer.json and tokenizer_config.json in
-// the layouts the tokenizers library writes). Tests load both and compare.
+// Token types as GGUF stores them.
+const (
+	typeUnknown     = 2
+	typeControl     = 3
+	typeUserDefined = 4
+)
 
-// TwinOptions vary the directory WriteTwin writes.
-type TwinOptions struct {
+// Options vary the directory WriteTwin writes.
+type Options struct {
 	// Shards > 1 splits the weights into model-0000i-of-0000n.safetensors
 	// files listed by model.safetensors.index.json.
 	Shards int
@@ -116,8 +124,10 @@ func writeSafetensors(tb testing.TB, path string, ts []twinTensor) {
 	}
 }
 
-// WriteTwin writes the model of f as a Hugging Face directory in dir.
-func WriteTwin(tb testing.TB, f *gguf.File, dir string, o TwinOptions) {
+// WriteTwin writes the model of f (F32, F16 or BF16 weights; llama or qwen2;
+// a "gpt2" or "llama" vocabulary) as a Hugging Face directory in dir, which
+// must exist. It fails the test on error.
+func WriteTwin(tb testing.TB, f *gguf.File, dir string, o Options) {
 	tb.Helper()
 	arch := f.Arch()
 	geti := func(k string, def int) int {
@@ -151,7 +161,7 @@ func WriteTwin(tb testing.TB, f *gguf.File, dir string, o TwinOptions) {
 		ts = append(ts, twinTensor{name, dt, shape, data})
 	}
 	if o.Shards <= 1 {
-		writeSafetensors(tb, filepath.Join(dir, WeightsFile), ts)
+		writeSafetensors(tb, filepath.Join(dir, "model.safetensors"), ts)
 	} else {
 		weightMap := map[string]string{}
 		per := (len(ts) + o.Shards - 1) / o.Shards
@@ -163,7 +173,7 @@ func WriteTwin(tb testing.TB, f *gguf.File, dir string, o TwinOptions) {
 			}
 			writeSafetensors(tb, filepath.Join(dir, name), part)
 		}
-		writeJSON(tb, filepath.Join(dir, WeightsIndexFile), map[string]any{"metadata": map[string]any{"total_size": 0}, "weight_map": weightMap})
+		writeJSON(tb, filepath.Join(dir, "model.safetensors.index.json"), map[string]any{"metadata": map[string]any{"total_size": 0}, "weight_map": weightMap})
 	}
 
 	// config.json.
@@ -205,25 +215,25 @@ func WriteTwin(tb testing.TB, f *gguf.File, dir string, o TwinOptions) {
 	if id, ok := idOf("tokenizer.ggml.eos_token_id"); ok {
 		cfg["eos_token_id"] = id
 	}
-	writeJSON(tb, filepath.Join(dir, ConfigFile), cfg)
+	writeJSON(tb, filepath.Join(dir, "config.json"), cfg)
 
-	tj, tc := twinTokenizer(tb, f, o)
-	writeJSON(tb, filepath.Join(dir, TokenizerFile), tj)
+	tj, tc := Tokenizer(tb, f, o)
+	writeJSON(tb, filepath.Join(dir, "tokenizer.json"), tj)
 	if tmpl, ok := f.String("tokenizer.chat_template"); ok {
 		if o.ChatTemplateFile {
-			if err := os.WriteFile(filepath.Join(dir, ChatTemplateFile), []byte(tmpl), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, "chat_template.jinja"), []byte(tmpl), 0o644); err != nil {
 				tb.Fatal(err)
 			}
 		} else {
 			tc["chat_template"] = tmpl
 		}
 	}
-	writeJSON(tb, filepath.Join(dir, TokenizerConfigFile), tc)
+	writeJSON(tb, filepath.Join(dir, "tokenizer_config.json"), tc)
 }
 
-// twinTokenizer returns the tokenizer.json and tokenizer_config.json
-// objects for f's vocabulary.
-func twinTokenizer(tb testing.TB, f *gguf.File, o TwinOptions) (tj, tc map[string]any) {
+// Tokenizer returns the tokenizer.json and tokenizer_config.json objects
+// (ready for encoding/json) for f's vocabulary.
+func Tokenizer(tb testing.TB, f *gguf.File, o Options) (tj, tc map[string]any) {
 	tb.Helper()
 	model, _ := f.String("tokenizer.ggml.model")
 	toks, _ := f.Strings("tokenizer.ggml.tokens")
@@ -309,7 +319,7 @@ func twinTokenizer(tb testing.TB, f *gguf.File, o TwinOptions) (tj, tc map[strin
 				addedToken(i, false)
 			}
 		}
-		merges = extractMerges(toks, scores)
+		merges = ExtractMerges(toks, scores)
 		// Llama 2's tokenizer.json components, verbatim.
 		tj["normalizer"] = map[string]any{"type": "Sequence", "normalizers": []any{
 			map[string]any{"type": "Prepend", "prepend": "▁"},
@@ -345,12 +355,12 @@ func twinTokenizer(tb testing.TB, f *gguf.File, o TwinOptions) (tj, tc map[strin
 	return tj, tc
 }
 
-// extractMerges is transformers' SentencePieceExtractor.extract(vocab_scores)
+// ExtractMerges is transformers' SentencePieceExtractor.extract(vocab_scores)
 // (convert_slow_tokenizer.py), which makes the merges of Llama's
 // tokenizer.json from the SentencePiece model: every split of every piece
 // into two pieces of the vocabulary, ordered by the piece's score
 // (descending, stable), splits of one piece by the ids of their halves.
-func extractMerges(toks []string, scores []float32) [][2]string {
+func ExtractMerges(toks []string, scores []float32) [][2]string {
 	vocab := make(map[string]int, len(toks))
 	for i, t := range toks {
 		vocab[t] = i
