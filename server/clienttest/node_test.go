@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,11 +32,7 @@ func TestOpenAINodeClient(t *testing.T) {
 		t.Skip("the openai npm package is not installed: run `npm ci` in server/clienttest")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "bacoctl")
-	build := exec.Command("go", "build", "-o", bin, "github.com/baco-go/baco/cmd/bacoctl")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build bacoctl: %v\n%s", err, out)
-	}
+	bin := buildBacoctl(t)
 	cfg := filepath.Join(dir, "serve.yaml")
 	yaml := fmt.Sprintf(`# stories260K's metadata says 128 tokens of context; it was trained with 512.
 context-len: 512
@@ -109,6 +106,83 @@ pipelines:
 	}
 	if n := len(serverLog); n == 0 || !strings.Contains(serverLog[n-1], "server stopped") {
 		t.Errorf("server log does not end with the shutdown line:\n%s", strings.Join(serverLog, "\n"))
+	}
+}
+
+var (
+	buildOnce sync.Once
+	buildBin  string
+	buildErr  error
+)
+
+// buildBacoctl builds bacoctl once per test binary.
+func buildBacoctl(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "bacoctl-clienttest")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		buildBin = filepath.Join(dir, "bacoctl")
+		if out, err := exec.Command("go", "build", "-o", buildBin, "github.com/baco-go/baco/cmd/bacoctl").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build bacoctl: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return buildBin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildBin != "" {
+		os.RemoveAll(filepath.Dir(buildBin))
+	}
+	os.Exit(code)
+}
+
+// TestServeUsageErrors: bad settings exit with code 2 and a message naming
+// the setting (a bad router or rule before any model is loaded).
+func TestServeUsageErrors(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds bacoctl: skipped with -short")
+	}
+	model := testdata.Path(t, "models/stories260K.gguf")
+	bin := buildBacoctl(t)
+	dir := t.TempDir()
+	badRule := filepath.Join(dir, "bad-rule.yaml")
+	os.WriteFile(badRule, []byte("pipelines:\n  - name: p\n    base: "+model+"\n    aligned: "+model+"\n    rule: 'base.p1 <'\n"), 0o600)
+	clash := filepath.Join(dir, "clash.yaml")
+	os.WriteFile(clash, []byte("pipelines:\n  - name: stories260K\n    base: "+model+"\n    aligned: "+model+"\n"), 0o600)
+	unknown := filepath.Join(dir, "unknown.yaml")
+	os.WriteFile(unknown, []byte("pipelines:\n  - name: p\n    base: "+model+"\n    aligned: "+model+"\n    routr: base\n"), 0o600)
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve"}, "nothing to serve"},
+		{[]string{"serve", "--model", model, "--addr", "localhost"}, "--addr"},
+		{[]string{"serve", "--model", model, "--queue-len", "0"}, "--queue-len"},
+		{[]string{"serve", "--model", model, "--api-key", " "}, "--api-key"},
+		{[]string{"serve", "--base", model, "--aligned", model, "--router", "nope"}, "nope"},
+		{[]string{"serve", "--config", badRule}, "pipeline p"},
+		{[]string{"serve", "--config", unknown}, "routr"},
+		{[]string{"serve", "--config", clash}, "stories260K"},
+	}
+	for _, c := range cases {
+		cmd := exec.Command(bin, c.args...)
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != 2 || !strings.Contains(string(out), c.want) {
+			t.Errorf("bacoctl %s: exit %d, want 2 with %q:\n%s", strings.Join(c.args, " "), code, c.want, out)
+		}
 	}
 }
 
