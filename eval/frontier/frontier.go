@@ -60,10 +60,14 @@ type MethodResult struct {
 
 // FrontierPoint is one point of the global Pareto frontier.
 type FrontierPoint struct {
-	// X, Y are raw values, NX, NY normalised ones.
-	X, Y, NX, NY float64
+	// X, Y are raw values.
+	X float64 `json:"x"`
+	Y float64 `json:"y"`
+	// NX, NY are the normalised values.
+	NX float64 `json:"nx"`
+	NY float64 `json:"ny"`
 	// Methods are the methods that have a point here.
-	Methods []string
+	Methods []string `json:"methods"`
 }
 
 // Analysis is the outcome of Analyze.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"time"
 
@@ -84,14 +85,14 @@ func (e *OpenAIEmbedder) Embed(ctx context.Context, texts []string) ([][]float64
 
 // ModelEmbedder is the offline embedder: it runs a GGUF model (any backend
 // that returns full next-token distributions) over each text, BOS first,
-// and mean-pools the centred log-probability vectors of the positions after
-// the text's tokens. The logits are a fixed linear map W of the final
-// (normalised) hidden state and log-softmax only shifts each position's
-// vector by a constant, so the centred vector equals W_c·h with W_c the
-// output matrix with its column mean removed: the pooled vector is the image
-// of the mean-pooled final hidden states under that fixed map, the closest
-// substitute for hidden-state pooling the backend interface allows
-// (docs/eval.md). Its length is the vocabulary size.
+// and averages the next-token probability vectors of the positions after
+// the text's tokens — the model's mean predictive distribution over the
+// text, a "bag of predicted words" whose length is the vocabulary size.
+// It stands in for mean-pooled final hidden states, which the backend
+// interface does not expose (docs/eval.md explains the choice: pooled
+// centred log-probabilities, an exact linear image of the pooled hidden
+// states, are dominated by the vocabulary prior and barely separate
+// unrelated texts, while pooled probabilities do).
 type ModelEmbedder struct {
 	be   backend.Backend
 	name string
@@ -107,10 +108,10 @@ func NewModelEmbedder(ctx context.Context, be backend.Backend) (*ModelEmbedder, 
 	if !info.Caps.FullDist || !info.Caps.AllPositions {
 		return nil, fmt.Errorf("score: model %q cannot embed offline: it must return full distributions at every position (a gguf model does); configure an embeddings endpoint instead", info.Name)
 	}
-	return &ModelEmbedder{be: be, name: "gguf-logit-pool:" + info.Name + ":" + info.Fingerprint}, nil
+	return &ModelEmbedder{be: be, name: "gguf-prob-pool:" + info.Name + ":" + info.Fingerprint}, nil
 }
 
-// Name is "gguf-logit-pool:<model>:<vocab fingerprint>".
+// Name is "gguf-prob-pool:<model>:<vocab fingerprint>".
 func (m *ModelEmbedder) Name() string { return m.name }
 
 // Embed runs each text through the model.
@@ -168,13 +169,8 @@ func (m *ModelEmbedder) embed(ctx context.Context, text string) ([]float64, erro
 			if sum == nil {
 				sum = make([]float64, len(d.Full))
 			}
-			var mean float64
-			for _, x := range d.Full {
-				mean += float64(x)
-			}
-			mean /= float64(len(d.Full))
 			for j, x := range d.Full {
-				sum[j] += float64(x) - mean
+				sum[j] += math.Exp(float64(x))
 			}
 			n++
 		}

@@ -104,18 +104,12 @@ func TestModelEmbedder(t *testing.T) {
 	if got[1] != nil {
 		t.Errorf("empty text: %v", got[1])
 	}
-	// Positions after "▁cat" (id 7) and "▁dog" (id 8), BOS (1) first; each
-	// log-softmax vector centred, then averaged.
+	// Positions after "▁cat" (id 7) and "▁dog" (id 8), BOS (1) first: the
+	// mean of the two softmax probability vectors.
 	want := make([]float64, v)
 	for _, prefix := range [][]int32{{1, 7}, {1, 7, 8}} {
-		lp := logSoftmax(logits(prefix))
-		var m float64
-		for _, x := range lp {
-			m += x
-		}
-		m /= float64(v)
-		for i, x := range lp {
-			want[i] += (x - m) / 2
+		for i, x := range logSoftmax(logits(prefix)) {
+			want[i] += math.Exp(x) / 2
 		}
 	}
 	for i := range want {
@@ -123,7 +117,7 @@ func TestModelEmbedder(t *testing.T) {
 			t.Fatalf("dim %d: %v, want %v", i, got[0][i], want[i])
 		}
 	}
-	if !strings.HasPrefix(e.Name(), "gguf-logit-pool:m:") {
+	if !strings.HasPrefix(e.Name(), "gguf-prob-pool:m:") {
 		t.Errorf("name %q", e.Name())
 	}
 }
@@ -165,7 +159,7 @@ func TestJudge(t *testing.T) {
 	var prompt string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
-			Model    string `json:"model"`
+			Model    string                     `json:"model"`
 			Messages []struct{ Content string } `json:"messages"`
 		}
 		json.NewDecoder(r.Body).Decode(&req)
