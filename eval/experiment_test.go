@@ -232,3 +232,31 @@ func TestCheckManifest(t *testing.T) {
 		t.Fatalf("changed manifest: %v", err)
 	}
 }
+
+// The example experiment of examples/eval parses, validates and plans (the
+// models need not exist for that), and its prompts load.
+func TestExampleExperiment(t *testing.T) {
+	e, err := LoadExperiment(filepath.Join("..", "examples", "eval", "experiment.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.SetDefaults()
+	e.Resolve()
+	if err := e.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	pts, err := e.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pts) != 1+1+4+4+5+5+4+3 {
+		t.Errorf("%d points", len(pts))
+	}
+	ps, err := LoadPrompts(e.Prompts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps.Prompts) != 12 {
+		t.Errorf("%d prompts", len(ps.Prompts))
+	}
+}
