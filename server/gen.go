@@ -195,7 +195,6 @@ func (s *Server) start(ctx context.Context, sv *served, jobs []*job, logprobs in
 	r := &run{sv: sv, jobs: jobs, q: newQueue(), out: make(chan outcome, len(jobs)), waiting: len(jobs)}
 	mm := s.metrics.perModel[sv.m.ID]
 	for _, j := range jobs {
-		mm.prompt.Add(float64(j.promptTokens))
 		j.submitted = time.Now()
 		var last time.Time
 		events := wantEvents || j.tap != nil
@@ -206,6 +205,8 @@ func (s *Server) start(ctx context.Context, sv *served, jobs []*job, logprobs in
 			if ev.Sample == 0 {
 				now := time.Now()
 				if ev.Pos == 0 {
+					// The prompt counts once the job runs (not when refused).
+					mm.prompt.Add(float64(j.promptTokens))
 					j.first = now
 					mm.ttft.Observe(now.Sub(j.submitted).Seconds())
 				} else {

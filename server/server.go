@@ -205,13 +205,24 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // queued or running and returns. Serve calls it; use it directly only when
 // mounting Handler in your own http.Server.
 func (s *Server) Run(ctx context.Context) error {
+	if err := s.claim(); err != nil {
+		return err
+	}
+	return s.run(ctx)
+}
+
+// claim marks the batchers as started: a Server runs them once.
+func (s *Server) claim() error {
 	s.runMu.Lock()
+	defer s.runMu.Unlock()
 	if s.running {
-		s.runMu.Unlock()
-		return errors.New("server: Run called twice")
+		return errors.New("server: already served (Serve and Run may be called once)")
 	}
 	s.running = true
-	s.runMu.Unlock()
+	return nil
+}
+
+func (s *Server) run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	errs := make([]error, len(s.models))
 	for i, sv := range s.models {
@@ -229,16 +240,20 @@ func (s *Server) Run(ctx context.Context) error {
 // stops accepting connections, lets requests in flight finish (streams
 // included) for up to ShutdownTimeout, stops the batchers, and returns
 // once every goroutine it started has ended. It returns nil after a clean
-// shutdown.
+// shutdown. A Server serves once: a second Serve or Run fails.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if err := s.claim(); err != nil {
+		return err
+	}
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRun()
 	runDone := make(chan error, 1)
-	go func() { runDone <- s.Run(runCtx) }()
+	go func() { runDone <- s.run(runCtx) }()
 
 	hs := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	serveErr := make(chan error, 1)
