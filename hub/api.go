@@ -144,6 +144,7 @@ type statusErr struct {
 	code                 int
 }
 
+// Error says what was asked and what the hub answered.
 func (e *statusErr) Error() string {
 	return fmt.Sprintf("hub: %s: the hub answered %s%s", e.what, e.status, e.detail)
 }

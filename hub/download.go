@@ -29,6 +29,7 @@ type interruptedErr struct {
 	err      error
 }
 
+// Error says how far the transfer got and that a pull resumes it.
 func (e *interruptedErr) Error() string {
 	all := "?"
 	if e.all >= 0 {
@@ -37,6 +38,7 @@ func (e *interruptedErr) Error() string {
 	return fmt.Sprintf("hub: download of %s interrupted after %d of %s bytes (run the pull again to resume): %v", e.file, e.got, all, e.err)
 }
 
+// Unwrap returns the transfer error.
 func (e *interruptedErr) Unwrap() error { return e.err }
 
 // download fetches e into dest through dest.part: resuming a .part left by

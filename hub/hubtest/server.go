@@ -380,6 +380,7 @@ type cutWriter struct {
 	left int64
 }
 
+// Write passes bytes until the budget is spent, then aborts.
 func (c *cutWriter) Write(p []byte) (int, error) {
 	if int64(len(p)) <= c.left {
 		c.left -= int64(len(p))
