@@ -304,6 +304,24 @@ func TestEndToEndStories(t *testing.T) {
 		t.Errorf("rerun generated %d, scored %d, journal changed %v", sum2.Generated, sum2.Scored, !bytes.Equal(before, after))
 	}
 
+	// A group with one sample missing (a kill between two appends of the
+	// same group) regenerates only that sample, and identically: sample k
+	// depends only on the seed and k, not on how many samples the batch
+	// holds.
+	lines := strings.SplitAfter(string(after), "\n")
+	removed := lines[6] // sample 0 of the fourth group
+	if err := os.WriteFile(filepath.Join(dir, eval.GenerationsFile), []byte(strings.Join(append(lines[:6:6], lines[7:]...), "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum3, err := eval.Run(ctx, eval.Options{Experiment: e, Open: opener(e, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	final := checkGenerations(t, dir)
+	if sum3.Generated != 1 || final[len(final)-1]+"\n" != removed {
+		t.Errorf("regenerated %d samples; last line\n%s\nwant\n%s", sum3.Generated, final[len(final)-1], removed)
+	}
+
 	// The same directory with another seed is refused, naming the field.
 	e.Seed = 8
 	if _, err := eval.Run(ctx, eval.Options{Experiment: e, Open: opener(e, nil)}); err == nil || !strings.Contains(err.Error(), "seed was 7, now 8") {

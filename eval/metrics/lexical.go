@@ -109,23 +109,46 @@ const BLEUEpsilon = 0.1
 // smoothing (BLEUEpsilon); it is 0 when no unigram matches, when hyp is
 // empty or when there is no reference.
 func BLEU(hyp []string, refs [][]string, maxN int) float64 {
-	if len(hyp) == 0 || len(refs) == 0 || maxN < 1 {
+	if maxN < 1 {
+		return 0
+	}
+	all := append([][]string{hyp}, refs...)
+	counts := countAll(all, maxN)
+	others := make([]int, len(refs))
+	for i := range others {
+		others[i] = i + 1
+	}
+	return bleu(all, counts, 0, others, maxN)
+}
+
+// countAll counts the n-grams of every sample for n = 1..maxN:
+// counts[i][n-1] are sample i's n-gram counts.
+func countAll(samples [][]string, maxN int) [][]map[string]int {
+	out := make([][]map[string]int, len(samples))
+	for i, s := range samples {
+		out[i] = make([]map[string]int, maxN)
+		for n := 1; n <= maxN; n++ {
+			out[i][n-1] = ngramCounts(s, n)
+		}
+	}
+	return out
+}
+
+// bleu scores samples[h] against the samples listed in refs.
+func bleu(samples [][]string, counts [][]map[string]int, h int, refs []int, maxN int) float64 {
+	hyp := samples[h]
+	if len(hyp) == 0 || len(refs) == 0 {
 		return 0
 	}
 	var logSum float64
 	for n := 1; n <= maxN; n++ {
-		hc := ngramCounts(hyp, n)
-		maxRef := map[string]int{}
-		for _, r := range refs {
-			for g, c := range ngramCounts(r, n) {
-				if c > maxRef[g] {
-					maxRef[g] = c
-				}
-			}
-		}
 		match, total := 0, 0
-		for g, c := range hc {
-			match += min(c, maxRef[g])
+		for g, c := range counts[h][n-1] {
+			best := 0
+			for _, r := range refs {
+				best = max(best, counts[r][n-1][g])
+			}
+			match += min(c, best)
 			total += c
 		}
 		total = max(total, 1)
@@ -139,11 +162,12 @@ func BLEU(hyp []string, refs [][]string, maxN int) float64 {
 		logSum += math.Log(p) / float64(maxN)
 	}
 	c := len(hyp)
-	r := len(refs[0])
-	for _, ref := range refs[1:] {
-		d, best := abs(len(ref)-c), abs(r-c)
-		if d < best || (d == best && len(ref) < r) {
-			r = len(ref)
+	r := len(samples[refs[0]])
+	for _, k := range refs[1:] {
+		l := len(samples[k])
+		d, best := abs(l-c), abs(r-c)
+		if d < best || (d == best && l < r) {
+			r = l
 		}
 	}
 	bp := 1.0
@@ -164,19 +188,20 @@ func abs(x int) int {
 // all the others as references (Zhu et al. 2018). The diversity measure is
 // 1 − SelfBLEU. ok is false with fewer than two samples.
 func SelfBLEU(samples [][]string, maxN int) (v float64, ok bool) {
-	if len(samples) < 2 {
+	if len(samples) < 2 || maxN < 1 {
 		return 0, false
 	}
+	counts := countAll(samples, maxN)
 	var sum float64
-	refs := make([][]string, 0, len(samples)-1)
-	for i, h := range samples {
+	refs := make([]int, 0, len(samples)-1)
+	for i := range samples {
 		refs = refs[:0]
-		for j, r := range samples {
+		for j := range samples {
 			if j != i {
-				refs = append(refs, r)
+				refs = append(refs, j)
 			}
 		}
-		sum += BLEU(h, refs, maxN)
+		sum += bleu(samples, counts, i, refs, maxN)
 	}
 	return sum / float64(len(samples)), true
 }
