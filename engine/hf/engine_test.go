@@ -25,7 +25,7 @@ var quiet = engine.WithLogger(slog.New(slog.DiscardHandler))
 
 // twinPair writes a random GGUF model and its Hugging Face twin (same
 // weights, same vocabulary) and returns both paths.
-func twinPair(t *testing.T, o modelgen.Options, to hftest.Options) (ggufPath, dir string) {
+func twinPair(t testing.TB, o modelgen.Options, to hftest.Options) (ggufPath, dir string) {
 	t.Helper()
 	ggufPath = modelgen.WriteTemp(t, o)
 	f, err := gguf.Open(ggufPath)
