@@ -15,6 +15,7 @@ import (
 	"github.com/baco-go/baco/core/backend"
 	"github.com/baco-go/baco/engine"
 	"github.com/baco-go/baco/engine/gguf"
+	"github.com/baco-go/baco/engine/hf"
 	"github.com/baco-go/baco/engine/hf/hftest"
 	"github.com/baco-go/baco/engine/modelgen"
 	"github.com/baco-go/baco/internal/testdata"
@@ -394,4 +395,17 @@ func (r *hfRef) forward(toks []int32) [][]float64 {
 		res[p] = logits
 	}
 	return res
+}
+
+// TestWriteGGUF converts a twin folder to a GGUF file and checks that the
+// engine runs it exactly as it runs the folder.
+func TestWriteGGUF(t *testing.T) {
+	s := smallShape("llama")
+	s.Vocab = 300
+	_, dir := twinPair(t, modelgen.Options{Shape: s, Type: gguf.TypeBF16, Seed: 11, Scale: 2}, hftest.Options{})
+	out := filepath.Join(t.TempDir(), "converted.gguf")
+	if err := hf.WriteGGUF(dir, out); err != nil {
+		t.Fatal(err)
+	}
+	compareEngines(t, out, dir)
 }
