@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/baco-go/baco/backends/remote"
 	"github.com/baco-go/baco/core/backend"
@@ -55,6 +56,9 @@ type Options struct {
 	VocabFile string
 	// Retry is the retry policy (zero value: remote.DefaultRetry).
 	Retry remote.Retry
+	// LoadWait is how long New waits for a server that is still loading
+	// its model (HTTP 503 on /health; default 2 minutes).
+	LoadWait time.Duration
 	// HTTP is the HTTP client (default: one with a transport tuned for
 	// Concurrency connections).
 	HTTP *http.Client
@@ -98,7 +102,11 @@ func New(ctx context.Context, o Options) (*Backend, error) {
 	fail := func(what string, err error) (*Backend, error) {
 		return nil, fmt.Errorf("llamacpp: %s: %s: %w", c.URL(), what, err)
 	}
-	if err := c.Health(ctx); err != nil {
+	wait := o.LoadWait
+	if wait <= 0 {
+		wait = 2 * time.Minute
+	}
+	if err := c.Health(ctx, wait); err != nil {
 		return fail("health", err)
 	}
 	props, err := c.Props(ctx)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/baco-go/baco/backends/remote"
 )
@@ -72,19 +73,35 @@ func NewClient(o ClientOptions) (*Client, error) {
 // URL is the server's base URL.
 func (c *Client) URL() string { return c.c.Base }
 
-// Health waits for GET /health to answer {"status":"ok"} (a loading model
-// answers 503, which is retried).
-func (c *Client) Health(ctx context.Context) error {
-	var h struct {
-		Status string `json:"status"`
+// Health checks that GET /health answers {"status":"ok"}. While the server
+// loads its model it answers 503; Health keeps asking, every 250ms, for at
+// most wait (other failures are retried by the retry policy only).
+func (c *Client) Health(ctx context.Context, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	for {
+		var h struct {
+			Status string `json:"status"`
+		}
+		err := c.c.Get(ctx, "/health", &h)
+		var he *remote.HTTPError
+		if err != nil && errors.As(err, &he) && he.Status == http.StatusServiceUnavailable && time.Now().Before(deadline) {
+			t := time.NewTimer(250 * time.Millisecond)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return fmt.Errorf("GET /health: %w (%v)", ctx.Err(), err)
+			case <-t.C:
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if h.Status != "ok" {
+			return fmt.Errorf("GET /health: status %q, want \"ok\"", h.Status)
+		}
+		return nil
 	}
-	if err := c.c.Get(ctx, "/health", &h); err != nil {
-		return err
-	}
-	if h.Status != "ok" {
-		return fmt.Errorf("GET /health: status %q, want \"ok\"", h.Status)
-	}
-	return nil
 }
 
 // Props is what GET /props says about the served model.

@@ -296,3 +296,28 @@ func TestVocabFile(t *testing.T) {
 		t.Errorf("a different vocabulary file: %v", err)
 	}
 }
+
+func TestWaitsForLoadingModel(t *testing.T) {
+	var n atomic.Int32
+	fs := newFaultServer(t, map[string]override{"/health": func(w http.ResponseWriter, _, rec []byte) {
+		if n.Add(1) <= 2 {
+			w.WriteHeader(503)
+			w.Write([]byte(`{"error":{"code":503,"message":"Loading model","type":"unavailable_error"}}`))
+			return
+		}
+		w.Write(rec)
+	}})
+	b := fs.connect(t, Options{Retry: remote.Retry{Attempts: 1}})
+	if b.info.VocabSize != 512 || n.Load() != 3 {
+		t.Errorf("vocab %d after %d health calls", b.info.VocabSize, n.Load())
+	}
+	// A server that never finishes loading is an error after LoadWait.
+	fs = newFaultServer(t, map[string]override{"/health": func(w http.ResponseWriter, _, _ []byte) {
+		w.WriteHeader(503)
+		w.Write([]byte(`{"error":{"code":503,"message":"Loading model","type":"unavailable_error"}}`))
+	}})
+	_, err := New(context.Background(), Options{URL: fs.url, Retry: remote.Retry{Attempts: 1}, LoadWait: 300 * time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "HTTP 503: Loading model") {
+		t.Fatalf("err = %v", err)
+	}
+}
