@@ -127,6 +127,9 @@ func TestWriteFileAtomic(t *testing.T) {
 		if b, _ := os.ReadFile(p); string(b) != s {
 			t.Fatalf("got %q", b)
 		}
+		if st, _ := os.Stat(p); st.Mode().Perm() != 0o644 {
+			t.Fatalf("mode %v, want 0644", st.Mode().Perm())
+		}
 	}
 	ents, _ := os.ReadDir(dir)
 	if len(ents) != 1 {

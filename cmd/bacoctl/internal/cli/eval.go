@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -160,6 +161,9 @@ func (a *app) runEval(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		if errors.Is(err, eval.ErrExperiment) {
 			return usageError{err}
+		}
+		if errors.Is(err, context.Canceled) {
+			return fmt.Errorf("%w; everything written so far is kept in %s: run the same command again to resume", err, e.Out)
 		}
 		return err
 	}
