@@ -92,7 +92,7 @@ func (a *app) rootCmd() *cobra.Command {
 	}
 	root.PersistentFlags().String("config", "", "YAML config file (also BACO_CONFIG)")
 	root.PersistentFlags().String("log-level", "warn", "log level: debug, info, warn, error")
-	root.AddCommand(a.generateCmd(), a.policyCmd(), a.tokenizeCmd(), a.inspectCmd(), a.versionCmd(), a.serveCmd())
+	root.AddCommand(a.generateCmd(), a.serveCmd(), a.evalCmd(), a.modelsCmd(), a.pluginsCmd(), a.policyCmd(), a.tokenizeCmd(), a.inspectCmd(), a.versionCmd())
 	return root
 }
 
@@ -137,7 +137,7 @@ var knownConfigKeys = map[string]bool{
 	"n": true, "seed": true, "max-tokens": true, "temperature": true, "top-p": true, "top-k": true, "min-p": true,
 	"base-temperature": true, "aligned-temperature": true, "chat": true, "raw": true, "chat-template": true,
 	"boundary": true, "context-len": true, "threads": true, "stop": true, "system": true, "log-level": true,
-	"json": true, "plugins": true, "plugin-dir": true, "in-process": true, "pipelines": true, "serve": true,
+	"json": true, "models-dir": true, "plugins": true, "plugin-dir": true, "in-process": true, "pipelines": true, "serve": true,
 }
 
 // checkConfigKeys refuses keys of the config file that no command reads,

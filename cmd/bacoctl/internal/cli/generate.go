@@ -37,8 +37,8 @@ Examples:
 		RunE: a.runGenerate,
 	}
 	f := cmd.Flags()
-	f.String("base", "", "base model (a .gguf file)")
-	f.String("aligned", "", "aligned model (a .gguf file)")
+	f.String("base", "", "base model: a .gguf file, a Hugging Face folder or hf:REPO (default: the SmolLM2-135M pair)")
+	f.String("aligned", "", "aligned model: a .gguf file, a Hugging Face folder or hf:REPO")
 	f.String("prompt", "", "prompt text")
 	f.String("prompt-file", "", "read the prompt from this file")
 	f.String("system", "", "system message for chat prompts")
@@ -188,6 +188,13 @@ func (a *app) runGenerate(cmd *cobra.Command, _ []string) error {
 	o, err := a.generateOptions(cmd)
 	if err != nil {
 		return err
+	}
+	if o.spec.Base == "" && o.spec.Aligned == "" {
+		b, al, err := a.defaultModels(ctx)
+		if err != nil {
+			return err
+		}
+		o.spec.Base, o.spec.Aligned = b, al
 	}
 	p, err := pipeline.Open(ctx, o.spec, a.opener(), a.log)
 	if err != nil {

@@ -23,11 +23,11 @@ or with --pieces one "id<TAB>piece" line per token. Without TEXT it reads standa
 			addSpecial, _ := cmd.Flags().GetBool("add-special")
 			parseSpecial, _ := cmd.Flags().GetBool("parse-special")
 			pieces, _ := cmd.Flags().GetBool("pieces")
-			f, err := gguf.Open(args[0])
+			f, closeFn, err := a.openModelFile(cmd.Context(), args[0])
 			if err != nil {
-				return usageError{err}
+				return err
 			}
-			defer f.Close()
+			defer closeFn()
 			tok, err := tokenizer.FromGGUF(f)
 			if err != nil {
 				return usageError{fmt.Errorf("%s: %w", args[0], err)}
@@ -65,11 +65,11 @@ func (a *app) inspectCmd() *cobra.Command {
 		Short: "Print a GGUF model's metadata, tensor table and vocabulary fingerprint",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f, err := gguf.Open(args[0])
+			f, closeFn, err := a.openModelFile(cmd.Context(), args[0])
 			if err != nil {
-				return usageError{err}
+				return err
 			}
-			defer f.Close()
+			defer closeFn()
 			w := a.io.Out
 			fmt.Fprintf(w, "file: %s\nversion: %d\nalignment: %d\ntensors: %d\nmetadata: %d keys\n\n", args[0], f.Version, f.Alignment, len(f.Tensors), len(f.KVs))
 			kvs := append([]gguf.KV(nil), f.KVs...)
