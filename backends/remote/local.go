@@ -30,6 +30,9 @@ type LocalVocab struct {
 	// Decode is the file's detokenizer (llama.cpp's llama_detokenize
 	// without special tokens), exactly as the embedded engine decodes.
 	Decode func(ids []int32) string
+	// Encode is the file's tokenizer, exactly as the embedded engine (and
+	// llama.cpp) tokenizes.
+	Encode func(text string, addSpecial, parseSpecial bool) []int32
 }
 
 // ReadGGUFVocab reads the vocabulary of the GGUF file at path (memory
@@ -56,7 +59,7 @@ func ReadGGUFVocab(path string) (*LocalVocab, error) {
 		v.Control[i] = tok.IsControl(id)
 	}
 	lv := &LocalVocab{Vocab: v, Path: path, BOS: tok.BOS(), EOS: tok.EOS(), AddBOS: tok.AddBOS(), Stop: tok.StopIDs(),
-		Decode: tok.Decode}
+		Decode: tok.Decode, Encode: tok.Encode}
 	for _, id := range []int32{tok.EOS(), tok.EOT(), tok.EOM()} {
 		if id >= 0 && !slices.Contains(lv.Stop, id) {
 			lv.Stop = append(lv.Stop, id)
