@@ -2,6 +2,8 @@ package tensor
 
 import (
 	"fmt"
+
+	"github.com/baco-go/baco/engine/gguf"
 	"math/rand/v2"
 	"testing"
 )
@@ -10,29 +12,38 @@ import (
 // the cores. The bytes reported are the weight bytes streamed per call, so
 // MB/s is the weight bandwidth. 576 columns is not a whole number of K-quant
 // super-blocks (ggml stores such tensors in other types), so K-quants are
-// measured on the 576×1536 ffn_down shape only.
+// measured on the 576×1536 ffn_down shape only. On a CPU with AVX-512 VNNI,
+// Q8_0 and Q4_0 are also measured with the AVX2 kernels (suffix /avx2).
 func BenchmarkMatMul(b *testing.B) {
 	p := NewPool(0)
 	defer p.Close()
+	pAVX2 := newPool(0, false)
+	defer pAVX2.Close()
 	shapes := [][2]int{{576, 576}, {1536, 576}, {576, 1536}}
 	for _, typ := range allTypes {
+		pools := map[string]*Pool{"": p}
+		if p.vnni && (typ == gguf.TypeQ8_0 || typ == gguf.TypeQ4_0) {
+			pools["/avx2"] = pAVX2
+		}
 		for _, sh := range shapes {
 			rows, cols := sh[0], sh[1]
 			if _, err := rowBytes(typ, cols); err != nil {
 				continue
 			}
-			for _, batch := range []int{1, 8} {
-				b.Run(fmt.Sprintf("%v/%dx%d/b%d", typ, rows, cols, batch), func(b *testing.B) {
-					r := rand.New(rand.NewPCG(1, 1))
-					m := randMatrix(b, r, typ, rows, cols)
-					x := randVec(r, batch*cols, 1)
-					out := make([]float32, batch*rows)
-					b.SetBytes(int64(len(m.Data)))
-					b.ResetTimer()
-					for b.Loop() {
-						p.MatMul(m, x, batch, out)
-					}
-				})
+			for _, batch := range []int{1, 8, 64} {
+				for suffix, p := range pools {
+					b.Run(fmt.Sprintf("%v/%dx%d/b%d%s", typ, rows, cols, batch, suffix), func(b *testing.B) {
+						r := rand.New(rand.NewPCG(1, 1))
+						m := randMatrix(b, r, typ, rows, cols)
+						x := randVec(r, batch*cols, 1)
+						out := make([]float32, batch*rows)
+						b.SetBytes(int64(len(m.Data)))
+						b.ResetTimer()
+						for b.Loop() {
+							p.MatMul(m, x, batch, out)
+						}
+					})
+				}
 			}
 		}
 	}

@@ -19,6 +19,13 @@
 // build tag purego forces the portable Go kernels everywhere. The two agree
 // within float32 rounding (bitwise for Q4_K and Q6_K).
 //
+// With AVX-512 VNNI, Q8_0 and Q4_0 products run in tile kernels instead: 16
+// weight rows are transposed per block so that one VPDPBUSD multiplies four
+// bytes of every row by four activation bytes broadcast to all lanes. The
+// integer block sums are exact and are combined in float32 exactly as the
+// portable kernels combine them, so on such a CPU MatMul is bitwise equal to
+// the purego build for these types, at every batch size.
+//
 // testdata/ggmlref holds byte-exact outputs of ggml's reference quantisers
 // (see its README) that the tests compare against.
 package tensor

@@ -50,3 +50,14 @@ func dotF16x4(w []byte, x []float32, cols int, out []float32, ostride int) {
 func dotBF16x4(w []byte, x []float32, cols int, out []float32, ostride int) {
 	dotBF16x4Go(w, x, cols, out, ostride)
 }
+
+// haveVNNI reports whether the AVX-512 VNNI kernels are in use.
+const haveVNNI = false
+
+// quantizeActQ8_0VNNI is never called without the VNNI kernels.
+func quantizeActQ8_0VNNI(x []float32, qs []int8, d []float32, nc []int32, k int32) {
+	panic("tensor: VNNI kernels unavailable")
+}
+
+// vnniRows computes nothing without the VNNI kernels.
+func (a *mmArgs) vnniRows(lo, hi int) int { return lo }

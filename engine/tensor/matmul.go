@@ -20,10 +20,13 @@ type mmArgs struct {
 	qs    []int8    // quantised activations, batch*Cols
 	d     []float32 // activation block scales
 	bsums []int16   // Q8_K sums of 16 quants
+	nc    []int32   // VNNI: −K·Σ quants per activation block
+	vnni  bool      // Q8_0/Q4_0 through the VNNI tile kernels
 }
 
 func (a *mmArgs) clearRefs() {
 	a.m, a.x, a.out, a.wf32 = nil, nil, nil, nil
+	a.vnni = false
 }
 
 // rowAlign is the granularity of the row split: 16 float32 outputs fill a
@@ -72,10 +75,21 @@ func (p *Pool) MatMul(m *Matrix, x []float32, batch int, out []float32) {
 			a.wf32 = unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(m.Data))), m.Rows*m.Cols)
 		}
 	case gguf.TypeQ8_0, gguf.TypeQ4_0:
-		a.grow(batch*m.Cols, batch*m.Cols/qk8_0, 0)
-		quantizeActQ8_0(a.x, a.qs, a.d)
+		nb := batch * m.Cols / qk8_0
+		if p.vnni {
+			a.vnni = true
+			a.grow(batch*m.Cols, nb, 0, nb)
+			k := int32(128) // Q8_0 quants are biased by 128, Q4_0 nibbles by 8
+			if m.Type == gguf.TypeQ4_0 {
+				k = 8
+			}
+			quantizeActQ8_0VNNI(a.x, a.qs, a.d, a.nc, k)
+		} else {
+			a.grow(batch*m.Cols, nb, 0, 0)
+			quantizeActQ8_0(a.x, a.qs, a.d)
+		}
 	case gguf.TypeQ4_K, gguf.TypeQ6_K:
-		a.grow(batch*m.Cols, batch*m.Cols/qkK, batch*m.Cols/16)
+		a.grow(batch*m.Cols, batch*m.Cols/qkK, batch*m.Cols/16, 0)
 		quantizeActQ8K(a.x, a.qs, a.d, a.bsums)
 	}
 	p.run(j, m.Rows, rowAlign)
@@ -83,7 +97,7 @@ func (p *Pool) MatMul(m *Matrix, x []float32, batch int, out []float32) {
 }
 
 // grow sizes the scratch buffers, reallocating only when they are too small.
-func (a *mmArgs) grow(nq, nd, ns int) {
+func (a *mmArgs) grow(nq, nd, ns, nc int) {
 	if cap(a.qs) < nq {
 		a.qs = make([]int8, nq)
 	}
@@ -93,7 +107,10 @@ func (a *mmArgs) grow(nq, nd, ns int) {
 	if cap(a.bsums) < ns {
 		a.bsums = make([]int16, ns)
 	}
-	a.qs, a.d, a.bsums = a.qs[:nq], a.d[:nd], a.bsums[:ns]
+	if cap(a.nc) < nc {
+		a.nc = make([]int32, nc)
+	}
+	a.qs, a.d, a.bsums, a.nc = a.qs[:nq], a.d[:nd], a.bsums[:ns], a.nc[:nc]
 }
 
 // run computes output rows [lo,hi) for all batch columns.
@@ -145,6 +162,21 @@ func (a *mmArgs) run(lo, hi int) {
 		dot := dotQ8_0
 		if q4 {
 			dot = dotQ4_0
+		}
+		if a.vnni {
+			// Whole tiles in the VNNI kernels, the rest in the portable
+			// kernels, which combine the block sums identically.
+			dot = dotQ8_0Go
+			if q4 {
+				dot = dotQ4_0Go
+			}
+			for r := a.vnniRows(lo, hi); r < hi; r++ {
+				w := m.Data[r*rb : (r+1)*rb]
+				for b := 0; b < batch; b++ {
+					out[b*rows+r] = dot(w, a.qs[b*cols:(b+1)*cols], a.d[b*nb:(b+1)*nb])
+				}
+			}
+			return
 		}
 		var res [4]float32
 		for r := lo; r < hi; r++ {

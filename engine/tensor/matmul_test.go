@@ -89,30 +89,41 @@ func refMatMul(m *Matrix, x []float32, batch int) (want, bound []float64) {
 	return want, bound
 }
 
+// kernelSets are the kernel choices MatMul can make on this CPU: the AVX2
+// (or portable) kernels, and the AVX-512 VNNI kernels where the CPU has them.
+func kernelSets() []bool {
+	if haveVNNI {
+		return []bool{false, true}
+	}
+	return []bool{false}
+}
+
 // TestMatMulMatchesFloat64 checks every type against a float64 product of the
 // dequantised weights within the bound derived in refMatMul.
 func TestMatMulMatchesFloat64(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	for _, workers := range []int{1, 3} {
-		p := NewPool(workers)
-		for _, typ := range allTypes {
-			for _, shape := range [][2]int{{37, 512}, {16, 256}, {1, 768}} {
-				r := rand.New(rand.NewPCG(uint64(typ), uint64(shape[0])))
-				rows, cols, batch := shape[0], shape[1], 5 // one four-column pass and a single column
-				m := randMatrix(t, r, typ, rows, cols)
-				x := randVec(r, batch*cols, 1)
-				out := make([]float32, batch*rows)
-				p.MatMul(m, x, batch, out)
-				want, bound := refMatMul(m, x, batch)
-				for i := range out {
-					if e := math.Abs(float64(out[i]) - want[i]); !(e <= bound[i]) {
-						t.Errorf("%v %dx%d workers %d: out[%d] = %v, want %v ± %g (error %g)", typ, rows, cols, workers, i, out[i], want[i], bound[i], e)
-						break
+		for _, vnni := range kernelSets() {
+			p := newPool(workers, vnni)
+			for _, typ := range allTypes {
+				for _, shape := range [][2]int{{37, 512}, {16, 256}, {1, 768}} {
+					r := rand.New(rand.NewPCG(uint64(typ), uint64(shape[0])))
+					rows, cols, batch := shape[0], shape[1], 5 // one four-column pass and a single column
+					m := randMatrix(t, r, typ, rows, cols)
+					x := randVec(r, batch*cols, 1)
+					out := make([]float32, batch*rows)
+					p.MatMul(m, x, batch, out)
+					want, bound := refMatMul(m, x, batch)
+					for i := range out {
+						if e := math.Abs(float64(out[i]) - want[i]); !(e <= bound[i]) {
+							t.Errorf("%v %dx%d workers %d vnni %v: out[%d] = %v, want %v ± %g (error %g)", typ, rows, cols, workers, vnni, i, out[i], want[i], bound[i], e)
+							break
+						}
 					}
 				}
 			}
+			p.Close()
 		}
-		p.Close()
 	}
 }
 
@@ -120,7 +131,13 @@ func TestMatMulMatchesFloat64(t *testing.T) {
 // bit for bit, whatever the worker count.
 func TestMatMulBatchBitwise(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	p1, p3 := NewPool(1), NewPool(3)
+	for _, vnni := range kernelSets() {
+		testMatMulBatchBitwise(t, vnni)
+	}
+}
+
+func testMatMulBatchBitwise(t *testing.T, vnni bool) {
+	p1, p3 := newPool(1, vnni), newPool(3, vnni)
 	defer p1.Close()
 	defer p3.Close()
 	for _, typ := range allTypes {
@@ -128,7 +145,7 @@ func TestMatMulBatchBitwise(t *testing.T) {
 			if _, err := rowBytes(typ, cols); err != nil {
 				continue
 			}
-			t.Run(fmt.Sprintf("%v/%d", typ, cols), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%v/%d/vnni=%v", typ, cols, vnni), func(t *testing.T) {
 				r := rand.New(rand.NewPCG(7, uint64(typ)))
 				const rows, batch = 53, 8
 				m := randMatrix(t, r, typ, rows, cols)

@@ -14,6 +14,7 @@ import (
 // deadlock.
 type Pool struct {
 	workers int
+	vnni    bool // Q8_0/Q4_0 MatMul through the AVX-512 VNNI kernels
 	tasks   chan task
 	quit    chan struct{}
 	wg      sync.WaitGroup
@@ -47,12 +48,19 @@ const maxWorkers = 1024
 // runtime.GOMAXPROCS(0), and more than 1024 means 1024. The calling goroutine
 // of Parallel and MatMul also computes, so workers-1 goroutines are started.
 func NewPool(workers int) *Pool {
+	return newPool(workers, haveVNNI)
+}
+
+// newPool is NewPool with the kernel choice explicit, so that tests can run
+// the AVX2 kernels on a CPU that has VNNI.
+func newPool(workers int, vnni bool) *Pool {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	workers = min(workers, maxWorkers)
 	p := &Pool{
 		workers: workers,
+		vnni:    vnni && haveVNNI,
 		tasks:   make(chan task, 4*workers),
 		quit:    make(chan struct{}),
 	}

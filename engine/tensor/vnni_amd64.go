@@ -1,0 +1,68 @@
+//go:build !purego
+
+package tensor
+
+import (
+	"golang.org/x/sys/cpu"
+
+	"github.com/baco-go/baco/engine/gguf"
+)
+
+// haveVNNI reports whether the AVX-512 VNNI kernels for Q8_0 and Q4_0
+// weights can run: zmm registers (AVX-512 F/BW/VL, enabled by the OS) and
+// VPDPBUSD, plus the AVX2 set the rest of the package uses.
+var haveVNNI = haveSIMD && cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW &&
+	cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI
+
+// vnniTile is the number of weight rows one VNNI kernel call computes.
+const vnniTile = 16
+
+//go:noescape
+func q8TileVNNI(w *byte, rb int, xq *int8, xstride int, xd *float32, nc *int32, dstride int, nb int, batch int, out *float32, ostride int)
+
+//go:noescape
+func q4TileVNNI(w *byte, rb int, xq *int8, xstride int, xd *float32, nc *int32, dstride int, nb int, batch int, out *float32, ostride int)
+
+//go:noescape
+func quantQ8_0AVX512(x *float32, qs *int8, d *float32, nc *int32, nb int, k int32)
+
+// quantizeActQ8_0VNNI is quantizeActQ8_0 (bitwise the same quants and
+// scales) that also writes nc[i] = −k·Σ qs of block i, the bias the VNNI
+// kernels remove (k = 128 for Q8_0 weights, 8 for Q4_0).
+func quantizeActQ8_0VNNI(x []float32, qs []int8, d []float32, nc []int32, k int32) {
+	nb := len(d)
+	if nb == 0 {
+		return
+	}
+	_ = x[nb*qk8_0-1]
+	_ = qs[nb*qk8_0-1]
+	_ = nc[nb-1]
+	quantQ8_0AVX512(&x[0], &qs[0], &d[0], &nc[0], nb, -k)
+}
+
+// vnniRows computes the whole 16-row tiles of rows [lo,hi) for every batch
+// column with the VNNI kernels and returns the first row it did not compute.
+// a.qs, a.d and a.nc hold the activations quantised by quantizeActQ8_0VNNI.
+func (a *mmArgs) vnniRows(lo, hi int) int {
+	m, rb, cols, rows, batch := a.m, a.rb, a.m.Cols, a.m.Rows, a.batch
+	nb := cols / qk8_0
+	if nb == 0 || hi-lo < vnniTile {
+		return lo
+	}
+	// Bounds of everything the kernels touch, checked once.
+	_ = m.Data[hi*rb-1]
+	_ = a.qs[batch*cols-1]
+	_ = a.d[batch*nb-1]
+	_ = a.nc[batch*nb-1]
+	_ = a.out[(batch-1)*rows+hi-1]
+	q4 := m.Type == gguf.TypeQ4_0
+	r := lo
+	for ; r+vnniTile <= hi; r += vnniTile {
+		if q4 {
+			q4TileVNNI(&m.Data[r*rb], rb, &a.qs[0], cols, &a.d[0], &a.nc[0], nb, nb, batch, &a.out[r], rows)
+		} else {
+			q8TileVNNI(&m.Data[r*rb], rb, &a.qs[0], cols, &a.d[0], &a.nc[0], nb, nb, batch, &a.out[r], rows)
+		}
+	}
+	return r
+}
