@@ -79,6 +79,14 @@ func (b *Backend) Description() plugin.Description {
 	return b.cur.p.desc
 }
 
+// SharedMemory reports whether the current incarnation returns full
+// distributions through shared memory.
+func (b *Backend) SharedMemory() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.cur != nil && b.cur.c.SharedMemory()
+}
+
 // PID is the process id of the current incarnation (0 when none).
 func (b *Backend) PID() int {
 	b.mu.Lock()
@@ -116,7 +124,14 @@ func (b *Backend) current(ctx context.Context) (*backendInc, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := p.conn.Backend(b.entry.Name)
+	var opts []plugin.ClientOpt
+	if b.h.cfg.NoSharedMemory {
+		opts = append(opts, plugin.WithoutSharedMemory())
+	}
+	c := p.conn.Backend(b.entry.Name, opts...)
+	p.mu.Lock()
+	p.onKill = c.Release
+	p.mu.Unlock()
 	cctx, cancel := context.WithTimeout(ctx, b.h.cfg.ConfigureTimeout)
 	err = c.Configure(cctx, b.params)
 	if err == nil {

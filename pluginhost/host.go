@@ -62,6 +62,9 @@ type Config struct {
 	StepTimeout time.Duration
 	// CallTimeout bounds every other call.
 	CallTimeout time.Duration
+	// NoSharedMemory makes backends return full distributions inline over
+	// gRPC instead of through shared memory (comparison, debugging).
+	NoSharedMemory bool
 	// Logger receives the host's and the plugins' logs (nil: discarded).
 	Logger *slog.Logger
 }
@@ -192,6 +195,9 @@ type proc struct {
 	mu     sync.Mutex
 	broken error // set when the process must not serve new work
 	once   sync.Once
+	// onKill runs once the process is gone (releases host-side resources
+	// tied to it, such as shared memory).
+	onKill func()
 }
 
 // label names the plugin in errors: "gguf (/path/baco-backend-gguf)".
@@ -216,7 +222,15 @@ func (p *proc) fail(cause error) {
 
 // kill stops the process and waits for it and go-plugin's goroutines.
 func (p *proc) kill() {
-	p.once.Do(func() { p.client.Kill() })
+	p.once.Do(func() {
+		p.client.Kill()
+		p.mu.Lock()
+		f := p.onKill
+		p.mu.Unlock()
+		if f != nil {
+			f()
+		}
+	})
 }
 
 // release kills p and forgets it.

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -43,7 +45,7 @@ func (s *syncBuffer) String() string {
 }
 
 // newHost returns a host over binDir only, isolated from the environment.
-func newHost(t *testing.T, edit func(*pluginhost.Config)) (*pluginhost.Host, *syncBuffer) {
+func newHost(t testing.TB, edit func(*pluginhost.Config)) (*pluginhost.Host, *syncBuffer) {
 	t.Helper()
 	logs := &syncBuffer{}
 	cfg := pluginhost.Config{
@@ -63,17 +65,22 @@ func newHost(t *testing.T, edit func(*pluginhost.Config)) (*pluginhost.Host, *sy
 }
 
 func TestBackendMatchesInProcess(t *testing.T) {
+	for _, shm := range []bool{true, false} {
+		t.Run(fmt.Sprintf("shared memory %v", shm), func(t *testing.T) { testBackendMatches(t, shm) })
+	}
+}
+
+func testBackendMatches(t *testing.T, shm bool) {
 	ctx := context.Background()
-	h, _ := newHost(t, nil)
+	h, _ := newHost(t, func(c *pluginhost.Config) { c.NoSharedMemory = !shm })
 	remote, err := h.Backend(ctx, "fake", "salt=base")
 	if err != nil {
 		t.Fatal(err)
 	}
-	local := backendtest.New("fake-base", backendtest.HashLogits(len(backendtest.Vocab()), "base"))
-
-	for _, be := range []backend.Backend{remote, local} {
-		_ = be
+	if want := shm && runtime.GOOS == "linux"; remote.SharedMemory() != want {
+		t.Errorf("shared memory in use: %v, want %v", remote.SharedMemory(), want)
 	}
+	local := backendtest.New("fake-base", backendtest.HashLogits(len(backendtest.Vocab()), "base"))
 	ri, err := remote.Info(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -459,5 +466,52 @@ func TestPluginLogsReachSlog(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("the plugin's warning did not reach the host log at WARN with its attributes:\n%s", got)
+	}
+}
+
+// Concurrent steps on one backend (more than it has shared-memory slots)
+// answer what each would alone.
+func TestConcurrentSteps(t *testing.T) {
+	ctx := context.Background()
+	h, _ := newHost(t, nil)
+	defer h.Close()
+	remote, err := h.Backend(ctx, "fake", "salt=c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const workers = 12
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			local := backendtest.New("fake-c", backendtest.HashLogits(len(backendtest.Vocab()), "c"))
+			rs, err := remote.Open(ctx)
+			if err != nil {
+				errs <- err
+				return
+			}
+			ls, _ := local.Open(ctx)
+			toks := []int32{1, int32(3 + w%10)}
+			for i := 0; i < 20; i++ {
+				ro, err := remote.Step(ctx, []backend.StepInput{{Seq: rs, Tokens: toks, AllPositions: true}})
+				if err != nil {
+					errs <- err
+					return
+				}
+				lo, _ := local.Step(ctx, []backend.StepInput{{Seq: ls, Tokens: toks, AllPositions: true}})
+				if !reflect.DeepEqual(ro, lo) {
+					errs <- fmt.Errorf("worker %d step %d: answers differ", w, i)
+					return
+				}
+				toks = []int32{ro[0].Dists[len(ro[0].Dists)-1].TopID()}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }

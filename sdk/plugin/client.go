@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"sync/atomic"
 
 	"github.com/baco-go/baco/core/backend"
@@ -44,14 +45,28 @@ type BackendClient struct {
 	name  string
 	c     pb.BackendClient
 	vocab atomic.Int64 // from Info, 0 until known
+	noShm bool
+	shm   *arena // shared memory the plugin mapped, nil when none
 }
 
 var _ backend.Backend = (*BackendClient)(nil)
 
+// ClientOpt configures a BackendClient.
+type ClientOpt func(*BackendClient)
+
+// WithoutSharedMemory makes every full distribution travel inline over
+// gRPC (for comparison and debugging; shared memory is used by default
+// where the platform and the plugin support it).
+func WithoutSharedMemory() ClientOpt { return func(b *BackendClient) { b.noShm = true } }
+
 // Backend returns a client for the Backend service of the connection;
 // name is used in error messages.
-func (c *Conn) Backend(name string) *BackendClient {
-	return &BackendClient{name: name, c: pb.NewBackendClient(c.cc)}
+func (c *Conn) Backend(name string, opts ...ClientOpt) *BackendClient {
+	b := &BackendClient{name: name, c: pb.NewBackendClient(c.cc)}
+	for _, o := range opts {
+		o(b)
+	}
+	return b
 }
 
 func (b *BackendClient) err(ctx context.Context, op string, err error) error {
@@ -62,12 +77,44 @@ func (b *BackendClient) bad(op string, err error) error {
 	return &Error{Plugin: b.name, Op: op, Err: err}
 }
 
-// Configure sends the parameter string (once, before any other call).
+// Configure sends the parameter string (once, before any other call) and
+// offers the plugin shared memory for full distributions.
 func (b *BackendClient) Configure(ctx context.Context, params string) error {
-	if _, err := b.c.Configure(ctx, &pb.ConfigureRequest{Params: params}); err != nil {
-		return b.err(ctx, "configure", err)
+	req := &pb.ConfigureRequest{Params: params}
+	var a *arena
+	if !b.noShm {
+		var path string
+		var err error
+		if a, path, err = createArena(shmSlots, shmSlotSize); err == nil {
+			req.ShmPath, req.ShmSlots, req.ShmSlotSize = path, shmSlots, shmSlotSize
+			defer os.Remove(path) // both sides have mapped it (or never will)
+		}
 	}
+	resp, err := b.c.Configure(ctx, req)
+	if err != nil || !resp.Shm {
+		if a != nil {
+			_ = a.close()
+		}
+		if err != nil {
+			return b.err(ctx, "configure", err)
+		}
+		return nil
+	}
+	b.shm = a
 	return nil
+}
+
+// SharedMemory reports whether full distributions travel through shared
+// memory.
+func (b *BackendClient) SharedMemory() bool { return b.shm != nil }
+
+// Release frees the client's own resources (its shared memory) without
+// calling the plugin; it waits for calls using them. The client must not
+// be used afterwards. Close calls it.
+func (b *BackendClient) Release() {
+	if b.shm != nil {
+		_ = b.shm.close()
+	}
 }
 
 // Info implements backend.Backend.
@@ -142,8 +189,23 @@ func (b *BackendClient) Step(ctx context.Context, in []backend.StepInput) ([]bac
 	for i, x := range in {
 		req.Inputs[i] = &pb.StepInput{Seq: uint64(x.Seq), Tokens: x.Tokens, TopK: clampInt32(x.TopK), AllPositions: x.AllPositions}
 	}
+	var slot []byte
+	if b.shm != nil {
+		if s, ok := b.shm.acquire(); ok {
+			req.UseShm, req.ShmSlot = true, uint32(s)
+			slot = b.shm.slot(s)
+			defer func() {
+				if slot != nil {
+					b.shm.release(s)
+				} else {
+					b.shm.poison(s) // the plugin may still write to it
+				}
+			}()
+		}
+	}
 	r, err := b.c.Step(ctx, req)
 	if err != nil {
+		slot = nil
 		return nil, b.err(ctx, "step", err)
 	}
 	if len(r.Outputs) != len(in) {
@@ -165,7 +227,7 @@ func (b *BackendClient) Step(ctx context.Context, in []backend.StepInput) ([]bac
 		}
 		out[i].Dists = make([]dist.Dist, want)
 		for j, m := range o.Dists {
-			d, err := distFromProto(m, vocab)
+			d, err := distFromProto(m, vocab, slot)
 			if err != nil {
 				return nil, b.bad("step", fmt.Errorf("%w: sequence %d: %v", ErrBadAnswer, in[i].Seq, err))
 			}
@@ -208,7 +270,9 @@ func (b *BackendClient) Close() error {
 
 // CloseContext is Close with a context.
 func (b *BackendClient) CloseContext(ctx context.Context) error {
-	if _, err := b.c.Close(ctx, &pb.CloseRequest{}); err != nil {
+	_, err := b.c.Close(ctx, &pb.CloseRequest{})
+	b.Release()
+	if err != nil {
 		return b.err(ctx, "close", err)
 	}
 	return nil

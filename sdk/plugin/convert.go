@@ -90,8 +90,9 @@ func distToProto(d *dist.Dist, full bool) *pb.Dist {
 }
 
 // distFromProto converts and validates a Dist. vocab > 0 bounds the ids and
-// the length of Full.
-func distFromProto(m *pb.Dist, vocab int) (dist.Dist, error) {
+// the length of Full; slot is the shared-memory slot lent to the call that
+// returned m (nil when none).
+func distFromProto(m *pb.Dist, vocab int, slot []byte) (dist.Dist, error) {
 	if m == nil {
 		return dist.Dist{}, fmt.Errorf("missing distribution")
 	}
@@ -124,7 +125,21 @@ func distFromProto(m *pb.Dist, vocab int) (dist.Dist, error) {
 			d.Top[i].Piece = m.TopPieces[i]
 		}
 	}
-	full, err := unpackFloats(m.Full)
+	var full []float32
+	var err error
+	switch {
+	case m.FullShm && slot == nil:
+		return dist.Dist{}, fmt.Errorf("distribution in shared memory, but no slot was lent")
+	case m.FullShm && len(m.Full) > 0:
+		return dist.Dist{}, fmt.Errorf("distribution both inline and in shared memory")
+	case m.FullShm:
+		if vocab > 0 && int(m.FullShmCount) != vocab {
+			return dist.Dist{}, fmt.Errorf("full distribution has %d entries for a vocabulary of %d", m.FullShmCount, vocab)
+		}
+		full, err = readFloats(slot, m.FullShmOffset, m.FullShmCount)
+	default:
+		full, err = unpackFloats(m.Full)
+	}
 	if err != nil {
 		return dist.Dist{}, err
 	}
@@ -296,14 +311,14 @@ func viewFromProto(m *pb.View) (route.View, error) {
 		return route.View{}, fmt.Errorf("aligned top: %w", err)
 	}
 	if m.Base != nil {
-		d, err := distFromProto(m.Base, 0)
+		d, err := distFromProto(m.Base, 0, nil)
 		if err != nil {
 			return route.View{}, fmt.Errorf("base: %w", err)
 		}
 		v.Base = &d
 	}
 	if m.Aligned != nil {
-		d, err := distFromProto(m.Aligned, 0)
+		d, err := distFromProto(m.Aligned, 0, nil)
 		if err != nil {
 			return route.View{}, fmt.Errorf("aligned: %w", err)
 		}

@@ -47,19 +47,19 @@ func TestDistRoundTrip(t *testing.T) {
 	d.Top[0].Piece = "▁a"
 	d.Top[1].Piece = "."
 	m := distToProto(&d, true)
-	got, err := distFromProto(m, len(logits))
+	got, err := distFromProto(m, len(logits), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(got, d) {
 		t.Errorf("round trip:\n%+v\nwant\n%+v", got, d)
 	}
-	noFull, err := distFromProto(distToProto(&d, false), len(logits))
+	noFull, err := distFromProto(distToProto(&d, false), len(logits), nil)
 	if err != nil || noFull.Full != nil || !reflect.DeepEqual(noFull.Top, d.Top) {
 		t.Errorf("without full: %+v, %v", noFull, err)
 	}
 	est := dist.Dist{Top: []dist.Candidate{{ID: 2, LogProb: -0.1}}, Entropy: 0.4, EntropyEstimated: true, TailMass: 0.1}
-	if got, err := distFromProto(distToProto(&est, true), 5); err != nil || !reflect.DeepEqual(got, est) {
+	if got, err := distFromProto(distToProto(&est, true), 5, nil); err != nil || !reflect.DeepEqual(got, est) {
 		t.Errorf("estimated dist: %+v, %v", got, err)
 	}
 }
@@ -91,12 +91,12 @@ func TestDistValidation(t *testing.T) {
 			m = ok()
 			tt.edit(m)
 		}
-		_, err := distFromProto(m, tt.vocab)
+		_, err := distFromProto(m, tt.vocab, nil)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: err = %v, want it to mention %q", tt.name, err, tt.want)
 		}
 	}
-	if _, err := distFromProto(ok(), 3); err != nil {
+	if _, err := distFromProto(ok(), 3, nil); err != nil {
 		t.Errorf("valid dist refused: %v", err)
 	}
 }
@@ -150,5 +150,48 @@ func TestDefaultName(t *testing.T) {
 		if got := defaultName(in); got != want {
 			t.Errorf("defaultName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestSharedMemorySlots(t *testing.T) {
+	slot := make([]byte, 64)
+	cursor := 0
+	a := []float32{1, 2, 3}
+	off, ok := writeFloats(slot, &cursor, a)
+	if !ok || off != 0 || cursor != 12 {
+		t.Fatalf("first write at %d (%v), cursor %d", off, ok, cursor)
+	}
+	off2, ok := writeFloats(slot, &cursor, []float32{4, 5})
+	if !ok || off2 != 12 {
+		t.Fatalf("second write at %d (%v)", off2, ok)
+	}
+	if _, ok := writeFloats(slot, &cursor, make([]float32, 12)); ok {
+		t.Error("a write past the slot succeeded")
+	}
+	got, err := readFloats(slot, uint64(off2), 2)
+	if err != nil || !reflect.DeepEqual(got, []float32{4, 5}) {
+		t.Errorf("read = %v, %v", got, err)
+	}
+	for _, c := range []struct {
+		off   uint64
+		count uint32
+	}{{2, 1}, {60, 2}, {64, 1}, {1 << 40, 1}, {0, 1 << 31}} {
+		if _, err := readFloats(slot, c.off, c.count); err == nil {
+			t.Errorf("read of %d floats at %d accepted", c.count, c.off)
+		}
+	}
+	m := &pb.Dist{TopIds: []int32{0}, TopLogprobs: []float32{-0.1}, FullShm: true, FullShmOffset: 0, FullShmCount: 3}
+	if _, err := distFromProto(m, 3, nil); err == nil || !strings.Contains(err.Error(), "no slot") {
+		t.Errorf("shared-memory dist without a slot: %v", err)
+	}
+	if d, err := distFromProto(m, 3, slot); err != nil || !reflect.DeepEqual(d.Full, a) {
+		t.Errorf("shared-memory dist: %v, %v", d.Full, err)
+	}
+	if _, err := distFromProto(m, 4, slot); err == nil {
+		t.Error("shared-memory dist of the wrong size accepted")
+	}
+	m.Full = []byte{0, 0, 0, 0}
+	if _, err := distFromProto(m, 3, slot); err == nil {
+		t.Error("dist both inline and shared accepted")
 	}
 }

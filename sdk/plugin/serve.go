@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 
 	goplugin "github.com/hashicorp/go-plugin"
@@ -200,14 +201,31 @@ func (c *serveConfig) describe(kind string, caps []string) Description {
 	}
 }
 
+// EnvCPUProfile names an environment variable: when set (the host's
+// environment is passed on), a plugin writes a CPU profile of its whole run
+// to <value>.<name>.<pid> (for performance work on plugins).
+const EnvCPUProfile = "BACO_PLUGIN_CPUPROFILE"
+
 // serve runs go-plugin's server with the baco handshake, the raised
 // message limits and the plugin's logger.
 func serve(c *serveConfig, p *servePlugin) {
+	if prefix := os.Getenv(EnvCPUProfile); prefix != "" && c.test == nil {
+		path := fmt.Sprintf("%s.%s.%d", prefix, c.name, os.Getpid())
+		if f, err := os.Create(path); err != nil {
+			c.logger.Warn("cpu profile", "path", path, "error", err)
+		} else if err := pprof.StartCPUProfile(f); err != nil {
+			c.logger.Warn("cpu profile", "path", path, "error", err)
+			f.Close()
+		} else {
+			defer f.Close()
+			defer pprof.StopCPUProfile()
+		}
+	}
 	goplugin.Serve(&goplugin.ServeConfig{
 		HandshakeConfig:  Handshake(),
 		VersionedPlugins: map[int]goplugin.PluginSet{ProtocolVersion: {dispenseName: p}},
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
-			opts = append(opts, grpc.MaxRecvMsgSize(MaxMessageSize), grpc.MaxSendMsgSize(MaxMessageSize))
+			opts = append(opts, grpcServerOptions()...)
 			return grpc.NewServer(opts...)
 		},
 		Logger: newHCLogger(c.logger.Handler(), c.name),

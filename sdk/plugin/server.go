@@ -40,7 +40,14 @@ type backendServer struct {
 
 	mu   sync.Mutex
 	impl backend.Backend
+	shm  *arena // the host's shared memory, nil when not offered or not mapped
 }
+
+// Bounds on the shared memory a host may offer.
+const (
+	maxShmSlots    = 64
+	maxShmSlotSize = 1 << 30
+)
 
 func (s *backendServer) register(g *grpc.Server) {
 	pb.RegisterPluginServer(g, &s.meta)
@@ -73,7 +80,17 @@ func (s *backendServer) Configure(ctx context.Context, r *pb.ConfigureRequest) (
 	}
 	s.impl = impl
 	s.log.Debug("backend configured", "params", r.Params)
-	return &pb.ConfigureResponse{}, nil
+	resp := &pb.ConfigureResponse{}
+	if r.ShmPath != "" && r.ShmSlots > 0 && r.ShmSlots <= maxShmSlots && r.ShmSlotSize > 0 && r.ShmSlotSize <= maxShmSlotSize && r.ShmSlotSize%4 == 0 {
+		a, err := mapArena(r.ShmPath, int(r.ShmSlots), int(r.ShmSlotSize))
+		if err != nil {
+			s.log.Debug("shared memory not mapped; full distributions travel inline", "error", err)
+		} else {
+			s.shm = a
+			resp.Shm = true
+		}
+	}
+	return resp, nil
 }
 
 // Info implements pb.BackendServer.
@@ -147,6 +164,9 @@ func (s *backendServer) Step(ctx context.Context, r *pb.StepRequest) (*pb.StepRe
 	if err != nil {
 		return nil, err
 	}
+	s.mu.Lock()
+	shm := s.shm
+	s.mu.Unlock()
 	in := make([]backend.StepInput, len(r.Inputs))
 	for i, x := range r.Inputs {
 		if x == nil {
@@ -161,11 +181,26 @@ func (s *backendServer) Step(ctx context.Context, r *pb.StepRequest) (*pb.StepRe
 	if len(out) != len(in) {
 		return nil, status.Errorf(codes.Internal, "backend returned %d outputs for %d inputs", len(out), len(in))
 	}
+	var slot []byte
+	if r.UseShm && shm != nil && int(r.ShmSlot) < shm.slots && shm.use() {
+		defer shm.done()
+		slot = shm.slot(int(r.ShmSlot))
+	}
+	cursor := 0
 	resp := &pb.StepResponse{Outputs: make([]*pb.StepOutput, len(out))}
 	for i := range out {
 		o := &pb.StepOutput{Dists: make([]*pb.Dist, len(out[i].Dists))}
 		for j := range out[i].Dists {
-			o.Dists[j] = distToProto(&out[i].Dists[j], true)
+			d := &out[i].Dists[j]
+			if slot != nil {
+				if off, ok := writeFloats(slot, &cursor, d.Full); ok {
+					m := distToProto(d, false)
+					m.FullShm, m.FullShmOffset, m.FullShmCount = true, uint64(off), uint32(len(d.Full))
+					o.Dists[j] = m
+					continue
+				}
+			}
+			o.Dists[j] = distToProto(d, true)
 		}
 		resp.Outputs[i] = o
 	}
@@ -217,7 +252,12 @@ func (s *backendServer) Close(context.Context, *pb.CloseRequest) (*pb.CloseRespo
 	s.mu.Lock()
 	b := s.impl
 	s.impl = nil
+	shm := s.shm
+	s.shm = nil
 	s.mu.Unlock()
+	if shm != nil {
+		_ = shm.close()
+	}
 	if b == nil {
 		return &pb.CloseResponse{}, nil
 	}

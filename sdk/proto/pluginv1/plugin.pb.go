@@ -274,8 +274,15 @@ func (x *DescribeResponse) GetParamsHelp() string {
 }
 
 type ConfigureRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Params        string                 `protobuf:"bytes,1,opt,name=params,proto3" json:"params,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Params string                 `protobuf:"bytes,1,opt,name=params,proto3" json:"params,omitempty"`
+	// shm_path offers a shared-memory file of shm_slots slots of
+	// shm_slot_size bytes each: a plugin that maps it may return full
+	// distributions through a slot (see StepRequest.use_shm) instead of
+	// inline bytes. A plugin that ignores it answers shm = false.
+	ShmPath       string `protobuf:"bytes,2,opt,name=shm_path,json=shmPath,proto3" json:"shm_path,omitempty"`
+	ShmSlotSize   uint64 `protobuf:"varint,3,opt,name=shm_slot_size,json=shmSlotSize,proto3" json:"shm_slot_size,omitempty"`
+	ShmSlots      uint32 `protobuf:"varint,4,opt,name=shm_slots,json=shmSlots,proto3" json:"shm_slots,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -317,8 +324,31 @@ func (x *ConfigureRequest) GetParams() string {
 	return ""
 }
 
+func (x *ConfigureRequest) GetShmPath() string {
+	if x != nil {
+		return x.ShmPath
+	}
+	return ""
+}
+
+func (x *ConfigureRequest) GetShmSlotSize() uint64 {
+	if x != nil {
+		return x.ShmSlotSize
+	}
+	return 0
+}
+
+func (x *ConfigureRequest) GetShmSlots() uint32 {
+	if x != nil {
+		return x.ShmSlots
+	}
+	return 0
+}
+
 type ConfigureResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// shm is true when the plugin mapped the offered shared memory.
+	Shm           bool `protobuf:"varint,1,opt,name=shm,proto3" json:"shm,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -351,6 +381,13 @@ func (x *ConfigureResponse) ProtoReflect() protoreflect.Message {
 // Deprecated: Use ConfigureResponse.ProtoReflect.Descriptor instead.
 func (*ConfigureResponse) Descriptor() ([]byte, []int) {
 	return file_plugin_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ConfigureResponse) GetShm() bool {
+	if x != nil {
+		return x.Shm
+	}
+	return false
 }
 
 type InfoRequest struct {
@@ -1034,8 +1071,14 @@ func (x *StepInput) GetAllPositions() bool {
 }
 
 type StepRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Inputs        []*StepInput           `protobuf:"bytes,1,rep,name=inputs,proto3" json:"inputs,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Inputs []*StepInput           `protobuf:"bytes,1,rep,name=inputs,proto3" json:"inputs,omitempty"`
+	// use_shm lends slot shm_slot of the shared memory to this call: the
+	// plugin may write full distributions there (Dist.full_shm_*), in any
+	// order, without overlap, within the slot. The host owns the slot again
+	// once the answer arrives.
+	UseShm        bool   `protobuf:"varint,2,opt,name=use_shm,json=useShm,proto3" json:"use_shm,omitempty"`
+	ShmSlot       uint32 `protobuf:"varint,3,opt,name=shm_slot,json=shmSlot,proto3" json:"shm_slot,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1075,6 +1118,20 @@ func (x *StepRequest) GetInputs() []*StepInput {
 		return x.Inputs
 	}
 	return nil
+}
+
+func (x *StepRequest) GetUseShm() bool {
+	if x != nil {
+		return x.UseShm
+	}
+	return false
+}
+
+func (x *StepRequest) GetShmSlot() uint32 {
+	if x != nil {
+		return x.ShmSlot
+	}
+	return 0
 }
 
 type StepOutput struct {
@@ -1181,8 +1238,14 @@ type Dist struct {
 	Entropy          float64 `protobuf:"fixed64,5,opt,name=entropy,proto3" json:"entropy,omitempty"`
 	EntropyEstimated bool    `protobuf:"varint,6,opt,name=entropy_estimated,json=entropyEstimated,proto3" json:"entropy_estimated,omitempty"`
 	TailMass         float64 `protobuf:"fixed64,7,opt,name=tail_mass,json=tailMass,proto3" json:"tail_mass,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// full_shm is true when the full distribution was written to the step's
+	// shared-memory slot: full_shm_count native-endian float32 values at byte
+	// full_shm_offset of the slot (a multiple of 4). full is empty then.
+	FullShm       bool   `protobuf:"varint,8,opt,name=full_shm,json=fullShm,proto3" json:"full_shm,omitempty"`
+	FullShmOffset uint64 `protobuf:"varint,9,opt,name=full_shm_offset,json=fullShmOffset,proto3" json:"full_shm_offset,omitempty"`
+	FullShmCount  uint32 `protobuf:"varint,10,opt,name=full_shm_count,json=fullShmCount,proto3" json:"full_shm_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Dist) Reset() {
@@ -1260,6 +1323,27 @@ func (x *Dist) GetEntropyEstimated() bool {
 func (x *Dist) GetTailMass() float64 {
 	if x != nil {
 		return x.TailMass
+	}
+	return 0
+}
+
+func (x *Dist) GetFullShm() bool {
+	if x != nil {
+		return x.FullShm
+	}
+	return false
+}
+
+func (x *Dist) GetFullShmOffset() uint64 {
+	if x != nil {
+		return x.FullShmOffset
+	}
+	return 0
+}
+
+func (x *Dist) GetFullShmCount() uint32 {
+	if x != nil {
+		return x.FullShmCount
 	}
 	return 0
 }
@@ -2091,10 +2175,14 @@ const file_plugin_proto_rawDesc = "" +
 	"\fcapabilities\x18\x05 \x03(\tR\fcapabilities\x12 \n" +
 	"\vdescription\x18\x06 \x01(\tR\vdescription\x12\x1f\n" +
 	"\vparams_help\x18\a \x01(\tR\n" +
-	"paramsHelp\"*\n" +
+	"paramsHelp\"\x86\x01\n" +
 	"\x10ConfigureRequest\x12\x16\n" +
-	"\x06params\x18\x01 \x01(\tR\x06params\"\x13\n" +
-	"\x11ConfigureResponse\"\r\n" +
+	"\x06params\x18\x01 \x01(\tR\x06params\x12\x19\n" +
+	"\bshm_path\x18\x02 \x01(\tR\ashmPath\x12\"\n" +
+	"\rshm_slot_size\x18\x03 \x01(\x04R\vshmSlotSize\x12\x1b\n" +
+	"\tshm_slots\x18\x04 \x01(\rR\bshmSlots\"%\n" +
+	"\x11ConfigureResponse\x12\x10\n" +
+	"\x03shm\x18\x01 \x01(\bR\x03shm\"\r\n" +
 	"\vInfoRequest\"\xfe\x02\n" +
 	"\fInfoResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
@@ -2142,14 +2230,16 @@ const file_plugin_proto_rawDesc = "" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x16\n" +
 	"\x06tokens\x18\x02 \x03(\x05R\x06tokens\x12\x13\n" +
 	"\x05top_k\x18\x03 \x01(\x05R\x04topK\x12#\n" +
-	"\rall_positions\x18\x04 \x01(\bR\fallPositions\"@\n" +
+	"\rall_positions\x18\x04 \x01(\bR\fallPositions\"t\n" +
 	"\vStepRequest\x121\n" +
-	"\x06inputs\x18\x01 \x03(\v2\x19.baco.plugin.v1.StepInputR\x06inputs\"8\n" +
+	"\x06inputs\x18\x01 \x03(\v2\x19.baco.plugin.v1.StepInputR\x06inputs\x12\x17\n" +
+	"\ause_shm\x18\x02 \x01(\bR\x06useShm\x12\x19\n" +
+	"\bshm_slot\x18\x03 \x01(\rR\ashmSlot\"8\n" +
 	"\n" +
 	"StepOutput\x12*\n" +
 	"\x05dists\x18\x01 \x03(\v2\x14.baco.plugin.v1.DistR\x05dists\"D\n" +
 	"\fStepResponse\x124\n" +
-	"\aoutputs\x18\x01 \x03(\v2\x1a.baco.plugin.v1.StepOutputR\aoutputs\"\xd9\x01\n" +
+	"\aoutputs\x18\x01 \x03(\v2\x1a.baco.plugin.v1.StepOutputR\aoutputs\"\xc2\x02\n" +
 	"\x04Dist\x12\x17\n" +
 	"\atop_ids\x18\x01 \x03(\x05R\x06topIds\x12!\n" +
 	"\ftop_logprobs\x18\x02 \x03(\x02R\vtopLogprobs\x12\x1d\n" +
@@ -2158,7 +2248,11 @@ const file_plugin_proto_rawDesc = "" +
 	"\x04full\x18\x04 \x01(\fR\x04full\x12\x18\n" +
 	"\aentropy\x18\x05 \x01(\x01R\aentropy\x12+\n" +
 	"\x11entropy_estimated\x18\x06 \x01(\bR\x10entropyEstimated\x12\x1b\n" +
-	"\ttail_mass\x18\a \x01(\x01R\btailMass\"\x1f\n" +
+	"\ttail_mass\x18\a \x01(\x01R\btailMass\x12\x19\n" +
+	"\bfull_shm\x18\b \x01(\bR\afullShm\x12&\n" +
+	"\x0ffull_shm_offset\x18\t \x01(\x04R\rfullShmOffset\x12$\n" +
+	"\x0efull_shm_count\x18\n" +
+	" \x01(\rR\ffullShmCount\"\x1f\n" +
 	"\vForkRequest\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\" \n" +
 	"\fForkResponse\x12\x10\n" +

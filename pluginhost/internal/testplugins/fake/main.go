@@ -11,6 +11,9 @@
 //	exit-after=N    the (N+1)th Step exits the process
 //	log=MSG         logs MSG at warn level when configured
 //	noeos=1         the end-of-sequence token is never likely
+//	const=V         a zero-cost model for protocol benchmarks: a vocabulary
+//	                of V pieces and one precomputed distribution (top-40 and
+//	                the full vocabulary) answered for every sequence
 //
 // Unlike the bare Fake it refuses token ids outside the vocabulary, as a
 // real backend must (sdk/plugintest checks it).
@@ -27,11 +30,13 @@ import (
 
 	"github.com/baco-go/baco/core/backend"
 	"github.com/baco-go/baco/core/backend/backendtest"
+	"github.com/baco-go/baco/core/dist"
 	"github.com/baco-go/baco/sdk/plugin"
 )
 
 type misbehaving struct {
 	*backendtest.Fake
+	constant                        *dist.Dist
 	steps                           atomic.Int64
 	blockAfter, garbageAfter, exitN int64
 	marker                          string
@@ -55,6 +60,13 @@ func (m *misbehaving) Step(ctx context.Context, in []backend.StepInput) ([]backe
 			select {} // hang, ignoring ctx, until killed
 		}
 	}
+	if m.constant != nil {
+		out := make([]backend.StepOutput, len(in))
+		for i := range out {
+			out[i].Dists = []dist.Dist{*m.constant}
+		}
+		return out, nil
+	}
 	for _, x := range in {
 		for _, t := range x.Tokens {
 			if t < 0 || int(t) >= len(m.Vocabulary) {
@@ -67,6 +79,16 @@ func (m *misbehaving) Step(ctx context.Context, in []backend.StepInput) ([]backe
 		out[0].Dists[0].Top[0].ID = 1 << 20
 	}
 	return out, err
+}
+
+// ConstDist is the distribution of the const=V mode.
+func ConstDist(v int) *dist.Dist {
+	logits := make([]float32, v)
+	for i := range logits {
+		logits[i] = float32(i%97) / 10
+	}
+	d := dist.FromLogits(logits, 40)
+	return &d
 }
 
 func intParam(q url.Values, k string) (int64, error) {
@@ -103,6 +125,17 @@ func main() {
 		}
 		if m.exitN, err = intParam(q, "exit-after"); err != nil {
 			return nil, err
+		}
+		if v := q.Get("const"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 2 || n > 1<<20 {
+				return nil, fmt.Errorf("const=%q: want a vocabulary size in 2..%d", v, 1<<20)
+			}
+			m.constant = ConstDist(n)
+			m.Vocabulary = make([]string, n)
+			for i := range m.Vocabulary {
+				m.Vocabulary[i] = "t" + strconv.Itoa(i)
+			}
 		}
 		if msg := q.Get("log"); msg != "" {
 			log.Warn(msg, "salt", salt)
