@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/baco-go/baco/backends/remote"
+	"github.com/baco-go/baco/backends/remote/remotetest"
 	"github.com/baco-go/baco/core/backend"
 	"github.com/baco-go/baco/core/dist"
 )
@@ -74,7 +75,7 @@ type scenario struct {
 // tokenize, 64 greedy steps, fork and a batched step, truncate and
 // re-read, a full-distribution backend, and three server-side errors.
 func runScenario(t *testing.T, url string) *scenario {
-	ctx := bg(t)
+	ctx := remotetest.Context(t)
 	s := &scenario{}
 	b, err := New(ctx, Options{URL: url})
 	if err != nil {
@@ -267,10 +268,10 @@ const recording = "testdata/stories260K.jsonl"
 
 // TestContractReplay replays the recorded llama-server answers.
 func TestContractReplay(t *testing.T) {
-	url, r := replay(t, recording)
-	s := runScenario(t, url)
+	r := remotetest.Replay(t, recording, nil)
+	s := runScenario(t, r.URL)
 	s.check(t)
-	if n := r.count("/completion"); n == 0 {
+	if n := r.Hits("/completion"); n == 0 {
 		t.Error("no /completion request reached the replay server")
 	}
 }
@@ -281,19 +282,19 @@ func TestRecord(t *testing.T) {
 	if os.Getenv("BACO_LLAMACPP_RECORD") != "1" {
 		t.Skip("set BACO_LLAMACPP_RECORD=1 (and BACO_LLAMA_SERVER) to re-record the llama-server answers")
 	}
-	live := startServer(t)
-	url, save := record(t, live)
+	live := remotetest.LlamaServer(t)
+	url, rec := remotetest.Record(t, live)
 	s := runScenario(t, url)
 	s.check(t)
 	if t.Failed() {
 		t.Fatal("not saving a recording that fails its checks")
 	}
-	save(filepath.FromSlash(recording), "llama-server answers recorded by TestRecord; see README.md")
+	rec.Save(t, filepath.FromSlash(recording), "llama-server answers recorded by TestRecord; see README.md")
 }
 
 // TestLiveScenario runs the scenario against a live llama-server.
 func TestLiveScenario(t *testing.T) {
-	live := startServer(t)
+	live := remotetest.LlamaServer(t)
 	s := runScenario(t, live)
 	s.check(t)
 }

@@ -5,16 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/baco-go/baco/backends/remote"
+	"github.com/baco-go/baco/backends/remote/remotetest"
 	"github.com/baco-go/baco/core/backend"
 	"github.com/baco-go/baco/core/decode"
 	"github.com/baco-go/baco/core/route"
@@ -24,11 +23,11 @@ import (
 // fastRetry keeps fault tests quick: 3 tries, 1ms apart, 5s per try.
 var fastRetry = remote.Retry{Attempts: 3, Base: time.Millisecond, Max: time.Millisecond, Timeout: 5 * time.Second}
 
-// faultServer replays the recording, except for the paths in override,
+// faultServer replays the recording, except for the paths in overrides,
 // whose handlers get the request body and the recorded answer (nil when
 // none) and write their own answer. It counts requests per path.
 type faultServer struct {
-	rep   *replayer
+	rep   *remotetest.Replayer
 	calls map[string]*atomic.Int32
 	url   string
 }
@@ -39,29 +38,22 @@ func isProbe(body []byte) bool { return bytes.Contains(body, []byte(`"n_probs":5
 
 func newFaultServer(t *testing.T, overrides map[string]override) *faultServer {
 	t.Helper()
-	fs := &faultServer{rep: newReplayer(loadRecording(t, recording)), calls: map[string]*atomic.Int32{}}
+	fs := &faultServer{calls: map[string]*atomic.Int32{}}
 	for _, p := range []string{"/health", "/props", "/v1/models", "/tokenize", "/completion"} {
 		fs.calls[p] = &atomic.Int32{}
 	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	fs.rep = remotetest.Replay(t, recording, func(w http.ResponseWriter, r *http.Request, body, rec []byte) bool {
 		if c := fs.calls[r.URL.Path]; c != nil {
 			c.Add(1)
 		}
-		body, _ := io.ReadAll(r.Body)
 		o := overrides[r.URL.Path]
 		if o == nil || (r.URL.Path == "/completion" && isProbe(body)) {
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			fs.rep.ServeHTTP(w, r)
-			return
+			return false
 		}
-		var recorded []byte
-		if ex, ok := fs.rep.byKey[key(r.Method, r.URL.Path, body)]; ok {
-			recorded = ex.Response
-		}
-		o(w, body, recorded)
-	}))
-	t.Cleanup(srv.Close)
-	fs.url = srv.URL
+		o(w, body, rec)
+		return true
+	})
+	fs.url = fs.rep.URL
 	return fs
 }
 

@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/baco-go/baco/backends/remote/remotetest"
 	"github.com/baco-go/baco/core/backend"
 	"github.com/baco-go/baco/core/decode"
 	"github.com/baco-go/baco/core/route"
@@ -32,8 +33,8 @@ const liveTol = 0.02
 // TestLiveAgainstEngine steps the live server and the embedded engine side
 // by side, with two server slots and two sequences per batch.
 func TestLiveAgainstEngine(t *testing.T) {
-	url := startServer(t, "-np", "2")
-	ctx := bg(t)
+	url := remotetest.LlamaServer(t, "-np", "2")
+	ctx := remotetest.Context(t)
 	b, err := New(ctx, Options{URL: url})
 	if err != nil {
 		t.Fatal(err)
@@ -90,8 +91,8 @@ func TestLiveAgainstEngine(t *testing.T) {
 // live server as aligned model, and compares with the same decode where
 // both models are embedded engines.
 func TestLiveMixedPair(t *testing.T) {
-	url := startServer(t, "-np", "2")
-	ctx := bg(t)
+	url := remotetest.LlamaServer(t, "-np", "2")
+	ctx := remotetest.Context(t)
 	remoteAligned, err := New(ctx, Options{URL: url})
 	if err != nil {
 		t.Fatal(err)

@@ -1,17 +1,11 @@
 package openai
 
 import (
-	"bufio"
 	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"slices"
-	"strings"
 	"testing"
-	"time"
 
+	"github.com/baco-go/baco/backends/remote/remotetest"
 	"github.com/baco-go/baco/core/backend"
 	"github.com/baco-go/baco/core/decode"
 	"github.com/baco-go/baco/core/route"
@@ -34,57 +28,6 @@ var (
 	storiesGreedyText = ", there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball. She wanted to play with it, but it was too high.\nLily's mom said"
 )
 
-// startBacoctlServe builds bacoctl and runs `bacoctl serve` on stories260K
-// on a free loopback port; it returns the base URL (no /v1).
-func startBacoctlServe(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds and runs bacoctl serve: skipped with -short")
-	}
-	model := testdata.Path(t, "models/stories260K.gguf")
-	bin := filepath.Join(t.TempDir(), "bacoctl")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/baco-go/baco/cmd/bacoctl").CombinedOutput(); err != nil {
-		t.Fatalf("go build bacoctl: %v\n%s", err, out)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv := exec.CommandContext(ctx, bin, "serve", "--model", model, "--context-len", "512", "--threads", "1",
-		"--addr", "127.0.0.1:0", "--access-log=false")
-	stderr, err := srv.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		srv.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { srv.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			cancel()
-			<-done
-		}
-		cancel()
-	})
-	lines := bufio.NewScanner(stderr)
-	re := regexp.MustCompile(`serving .* on (http://\S+)`)
-	var head []string
-	for lines.Scan() {
-		head = append(head, lines.Text())
-		if m := re.FindStringSubmatch(lines.Text()); m != nil {
-			go func() {
-				for lines.Scan() {
-				}
-			}()
-			return m[1]
-		}
-	}
-	t.Fatalf("bacoctl serve did not start:\n%s", strings.Join(head, "\n"))
-	return ""
-}
-
 func loadEngine(t testing.TB) *engine.Engine {
 	t.Helper()
 	e, err := engine.Load(testdata.Path(t, "models/stories260K.gguf"), engine.WithContextLen(512), engine.WithThreads(1))
@@ -100,8 +43,8 @@ func loadEngine(t testing.TB) *engine.Engine {
 // the greedy text against llama2.c's and the in-process engine's, then a
 // BACo pair (embedded base, served aligned) against the all-embedded pair.
 func TestAcceptanceBacoctlServe(t *testing.T) {
-	url := startBacoctlServe(t)
-	ctx := bg(t)
+	url := remotetest.BacoctlServe(t)
+	ctx := remotetest.Context(t)
 	b, err := New(ctx, Options{BaseURL: url + "/v1", Model: "stories260K", VocabFile: testdata.Path(t, "models/stories260K.gguf")})
 	if err != nil {
 		t.Fatal(err)

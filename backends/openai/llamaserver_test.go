@@ -3,13 +3,14 @@ package openai
 import (
 	"testing"
 
+	"github.com/baco-go/baco/backends/remote/remotetest"
 	"github.com/baco-go/baco/core/backend"
 	"github.com/baco-go/baco/internal/testdata"
 )
 
 func TestLiveLlamaServerV1(t *testing.T) {
-	url := startLlamaServer(t)
-	ctx := bg(t)
+	url := remotetest.LlamaServer(t)
+	ctx := remotetest.Context(t)
 	for _, o := range []Options{
 		{BaseURL: url + "/v1", VocabFile: testdata.Path(t, "models/stories260K.gguf")},
 		{BaseURL: url + "/v1", Tokenizer: "llamacpp"},

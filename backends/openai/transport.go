@@ -26,7 +26,9 @@ type call struct {
 
 type callKey struct{}
 
-func withCall(ctx context.Context, c *call) context.Context { return context.WithValue(ctx, callKey{}, c) }
+func withCall(ctx context.Context, c *call) context.Context {
+	return context.WithValue(ctx, callKey{}, c)
+}
 
 // doer is the go-openai HTTPDoer: it patches request bodies, bounds and
 // keeps answer bodies, and sends everything through one tuned client.
