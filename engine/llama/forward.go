@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+
+	"github.com/baco-go/baco/engine/tensor"
 )
 
 // Batch is one sequence's share of a Forward call: the tokens to append to
@@ -356,7 +358,10 @@ func rope(x, cs, sn []float32, neox bool) {
 // attention computes, for every row and query head, softmax(q·K/√d)·V over
 // the row's sequence up to and including the row's position. A task is one
 // row and one key/value head: the query heads sharing that KV head (GQA)
-// are processed together so each key and value row is read once. Tasks are
+// are processed together, so their keys and values are read from cache
+// after the first head. Scores and value sums run in the tensor package's
+// vector kernels, whose results do not depend on the number of positions
+// of a call, so a row gives the same bits in a prefill and alone. Tasks are
 // numbered KV-head-major and dealt round-robin to slots, each with its own
 // score buffer; the pool runs contiguous ranges of slots.
 func (m *Model) attention(T int) {
@@ -391,30 +396,25 @@ func (m *Model) attentionRange(lo, hi int) {
 			qs := s.q[r*qDim+g*group*hd : r*qDim+(g+1)*group*hd]
 			os := s.att[r*qDim+g*group*hd : r*qDim+(g+1)*group*hd]
 			sc := scores[:group*n]
-			for p := range n {
-				kp := K[p*kvDim : p*kvDim+hd]
-				for j := range group {
-					sc[j*n+p] = dot(qs[j*hd:(j+1)*hd], kp) * scale
-				}
-			}
 			for j := range group {
-				softmax(sc[j*n : (j+1)*n])
+				scj := sc[j*n : (j+1)*n]
+				tensor.DotsF32(qs[j*hd:(j+1)*hd], K, kvDim, scj)
+				softmaxScaled(scj, scale)
 			}
 			clear(os)
-			for p := range n {
-				vp := V[p*kvDim : p*kvDim+hd]
-				for j := range group {
-					axpy(os[j*hd:(j+1)*hd], vp, sc[j*n+p])
-				}
+			for j := range group {
+				tensor.MixF32(os[j*hd:(j+1)*hd], sc[j*n:(j+1)*n], V, kvDim)
 			}
 		}
 	}
 }
 
-// softmax replaces x with softmax(x).
-func softmax(x []float32) {
+// softmaxScaled replaces x with softmax(scale·x).
+func softmaxScaled(x []float32, scale float32) {
 	maxv := float32(math.Inf(-1))
-	for _, v := range x {
+	for i, v := range x {
+		v *= scale
+		x[i] = v
 		maxv = max(maxv, v)
 	}
 	var sum float64
@@ -426,51 +426,5 @@ func softmax(x []float32) {
 	inv := float32(1 / sum)
 	for i := range x {
 		x[i] *= inv
-	}
-}
-
-// dot returns a·b (len(b) ≥ len(a)), with eight partial sums.
-func dot(a, b []float32) float32 {
-	n := len(a)
-	b = b[:n]
-	var s0, s1, s2, s3, s4, s5, s6, s7 float32
-	i := 0
-	for ; i+8 <= n; i += 8 {
-		aa := a[i : i+8 : i+8]
-		bb := b[i : i+8 : i+8]
-		s0 += aa[0] * bb[0]
-		s1 += aa[1] * bb[1]
-		s2 += aa[2] * bb[2]
-		s3 += aa[3] * bb[3]
-		s4 += aa[4] * bb[4]
-		s5 += aa[5] * bb[5]
-		s6 += aa[6] * bb[6]
-		s7 += aa[7] * bb[7]
-	}
-	for ; i < n; i++ {
-		s0 += a[i] * b[i]
-	}
-	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
-}
-
-// axpy adds w·x to y (len(x) ≥ len(y)).
-func axpy(y, x []float32, w float32) {
-	n := len(y)
-	x = x[:n]
-	i := 0
-	for ; i+8 <= n; i += 8 {
-		yy := y[i : i+8 : i+8]
-		xx := x[i : i+8 : i+8]
-		yy[0] += w * xx[0]
-		yy[1] += w * xx[1]
-		yy[2] += w * xx[2]
-		yy[3] += w * xx[3]
-		yy[4] += w * xx[4]
-		yy[5] += w * xx[5]
-		yy[6] += w * xx[6]
-		yy[7] += w * xx[7]
-	}
-	for ; i < n; i++ {
-		y[i] += w * x[i]
 	}
 }
