@@ -57,9 +57,9 @@ type Extension struct {
 	Rule string `json:"rule"`
 	// Vars are constants visible to the rule as vars.<name>.
 	Vars map[string]any `json:"vars"`
-	// BaseTemperature and AlignedTemperature override temperature for one
-	// model.
-	BaseTemperature    *float64 `json:"base_temperature"`
+	// BaseTemperature overrides temperature for the base model.
+	BaseTemperature *float64 `json:"base_temperature"`
+	// AlignedTemperature overrides temperature for the aligned model.
 	AlignedTemperature *float64 `json:"aligned_temperature"`
 }
 
@@ -94,8 +94,9 @@ type Common struct {
 	Stop Stop `json:"stop"`
 	// Seed makes the request reproducible (default: a random seed).
 	Seed *int64 `json:"seed"`
-	// PresencePenalty and FrequencyPenalty are not supported: absent or 0.
-	PresencePenalty  *float64 `json:"presence_penalty"`
+	// PresencePenalty is not supported: absent or 0.
+	PresencePenalty *float64 `json:"presence_penalty"`
+	// FrequencyPenalty is not supported: absent or 0.
 	FrequencyPenalty *float64 `json:"frequency_penalty"`
 	// LogitBias is not supported: absent or empty.
 	LogitBias map[string]float64 `json:"logit_bias"`
@@ -132,11 +133,13 @@ type ChatRequest struct {
 	Logprobs bool `json:"logprobs"`
 	// TopLogprobs is how many alternatives per token (needs Logprobs).
 	TopLogprobs *int `json:"top_logprobs"`
-	// Tools, ToolChoice, Functions and ResponseFormat are not supported
-	// (absent, null, or a text response format).
-	Tools          json.RawMessage `json:"tools"`
-	ToolChoice     json.RawMessage `json:"tool_choice"`
-	Functions      json.RawMessage `json:"functions"`
+	// Tools are not supported: absent or null.
+	Tools json.RawMessage `json:"tools"`
+	// ToolChoice is not supported: absent or null.
+	ToolChoice json.RawMessage `json:"tool_choice"`
+	// Functions are not supported: absent or null.
+	Functions json.RawMessage `json:"functions"`
+	// ResponseFormat may only be {"type": "text"}.
 	ResponseFormat json.RawMessage `json:"response_format"`
 }
 
