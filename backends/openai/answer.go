@@ -48,33 +48,36 @@ func (k keyKind) String() string {
 	return "ids"
 }
 
-// parseAnswer returns the candidates of the first generated position.
+// parseAnswer returns the candidates of the first generated position;
+// texts holds each candidate's text where the server gives both an id and
+// a text (llama.cpp), else nil.
 // byText maps a text key to an id (nil: text keys are an error); a text
 // that is ambiguous (several ids read the same) sets collapsed, since the
 // server's JSON object could hold only one of them.
-func parseAnswer(raw []byte, byText func(string) (id int32, ok, ambiguous bool)) (cands []remote.Cand, kind keyKind, collapsed bool, err error) {
+func parseAnswer(raw []byte, byText func(string) (id int32, ok, ambiguous bool)) (cands []remote.Cand, texts []string, kind keyKind, collapsed bool, err error) {
 	var a answer
 	if err := json.Unmarshal(raw, &a); err != nil {
-		return nil, 0, false, fmt.Errorf("malformed JSON answer: %w", err)
+		return nil, nil, 0, false, fmt.Errorf("malformed JSON answer: %w", err)
 	}
 	if len(a.Choices) == 0 {
-		return nil, 0, false, fmt.Errorf("answer has no choices")
+		return nil, nil, 0, false, fmt.Errorf("answer has no choices")
 	}
 	lp := a.Choices[0].Logprobs
 	if lp == nil {
-		return nil, 0, false, fmt.Errorf("answer has no logprobs (does this server support logprobs on /v1/completions?)")
+		return nil, nil, 0, false, fmt.Errorf("answer has no logprobs (does this server support logprobs on /v1/completions?)")
 	}
 	if len(lp.Content) > 0 {
 		for i, c := range lp.Content[0].TopLogprobs {
 			if c.ID == nil || c.Logprob == nil {
-				return nil, 0, false, fmt.Errorf("logprobs.content[0].top_logprobs[%d] lacks an id or a logprob", i)
+				return nil, nil, 0, false, fmt.Errorf("logprobs.content[0].top_logprobs[%d] lacks an id or a logprob", i)
 			}
 			cands = append(cands, remote.Cand{ID: *c.ID, LogProb: *c.Logprob})
+			texts = append(texts, c.Token)
 		}
-		return cands, keysIDs, false, nil
+		return cands, texts, keysIDs, false, nil
 	}
 	if len(lp.TopLogprobs) == 0 || lp.TopLogprobs[0] == nil {
-		return nil, 0, false, fmt.Errorf("answer has no top_logprobs for the generated token")
+		return nil, nil, 0, false, fmt.Errorf("answer has no top_logprobs for the generated token")
 	}
 	top := lp.TopLogprobs[0]
 	kind = keysIDs
@@ -86,18 +89,18 @@ func parseAnswer(raw []byte, byText func(string) (id int32, ok, ambiguous bool))
 	}
 	for k, v := range top {
 		if v == nil {
-			return nil, 0, false, fmt.Errorf("top_logprobs[0][%q] is null", k)
+			return nil, nil, 0, false, fmt.Errorf("top_logprobs[0][%q] is null", k)
 		}
 		if kind == keysIDs {
 			id, err := strconv.ParseInt(strings.TrimPrefix(k, idPrefix), 10, 32)
 			if err != nil {
-				return nil, 0, false, fmt.Errorf("top_logprobs[0]: key %q is not %sN", k, idPrefix)
+				return nil, nil, 0, false, fmt.Errorf("top_logprobs[0]: key %q is not %sN", k, idPrefix)
 			}
 			cands = append(cands, remote.Cand{ID: int32(id), LogProb: *v})
 			continue
 		}
 		if byText == nil {
-			return nil, 0, false, fmt.Errorf("the server names candidates by text (%q) and no vocabulary is loaded to map them to ids", k)
+			return nil, nil, 0, false, fmt.Errorf("the server names candidates by text (%q) and no vocabulary is loaded to map them to ids", k)
 		}
 		id, ok, amb := byText(k)
 		switch {
@@ -107,10 +110,10 @@ func parseAnswer(raw []byte, byText func(string) (id int32, ok, ambiguous bool))
 			collapsed = true
 			continue
 		case !ok:
-			return nil, 0, false, fmt.Errorf("top_logprobs[0]: candidate %q is no token of the vocabulary", k)
+			return nil, nil, 0, false, fmt.Errorf("top_logprobs[0]: candidate %q is no token of the vocabulary", k)
 		}
 		collapsed = collapsed || amb
 		cands = append(cands, remote.Cand{ID: id, LogProb: *v})
 	}
-	return cands, kind, collapsed, nil
+	return cands, nil, kind, collapsed, nil
 }

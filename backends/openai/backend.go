@@ -28,6 +28,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	goopenai "github.com/sashabaranov/go-openai"
 
@@ -324,7 +325,7 @@ func (b *Backend) negotiate(ctx context.Context, mode PromptMode) error {
 	for _, t := range tries {
 		b.tokens, b.idsField = t.tokens, t.idsField
 		k := min(b.maxTopK, b.vocab.Size())
-		cands, kind, collapsed, err := b.complete(ctx, probe, k)
+		cands, texts, kind, collapsed, err := b.complete(ctx, probe, k)
 		var he *remote.HTTPError
 		if err != nil && errors.As(err, &he) && he.Status/100 == 4 {
 			last = err
@@ -337,6 +338,9 @@ func (b *Backend) negotiate(ctx context.Context, mode PromptMode) error {
 		if len(cands) < k && !collapsed {
 			return fmt.Errorf("asked for %d top logprobs, the server returned %d: set max_top_k to the server's cap", k, len(cands))
 		}
+		if err := b.checkTexts(cands, texts); err != nil {
+			return err
+		}
 		b.keys = kind
 		if kind == keysIDs {
 			b.idsField = t.idsField
@@ -346,6 +350,23 @@ func (b *Backend) negotiate(ctx context.Context, mode PromptMode) error {
 		return nil
 	}
 	return fmt.Errorf("the server refused every prompt style: %w", last)
+}
+
+// checkTexts compares the texts a server gave for candidate ids with the
+// vocabulary's (a vocabulary file that is not the served model's).
+func (b *Backend) checkTexts(cands []remote.Cand, texts []string) error {
+	for i, t := range texts {
+		id := cands[i].ID
+		if id < 0 || int(id) >= b.vocab.Size() {
+			return fmt.Errorf("the server's token %d (%q) is outside the vocabulary of %d tokens: the vocabulary is not the served model's", id, t, b.vocab.Size())
+		}
+		want := b.vocab.Texts[id]
+		if t == want || t == "" || !utf8.ValidString(want) {
+			continue // control and unknown tokens read as "" there; invalid UTF-8 is cut
+		}
+		return fmt.Errorf("the vocabulary does not match the served model's: token %d reads %q on the server, %q here", id, t, want)
+	}
+	return nil
 }
 
 // firstToken is the probe prompt: the first normal token (it reads as
@@ -361,7 +382,7 @@ func (b *Backend) firstToken() int32 {
 
 // complete sends one completion for the token list and returns the
 // candidates of the next token.
-func (b *Backend) complete(ctx context.Context, toks []int32, k int) ([]remote.Cand, keyKind, bool, error) {
+func (b *Backend) complete(ctx context.Context, toks []int32, k int) (cands []remote.Cand, texts []string, kind keyKind, collapsed bool, err error) {
 	set := make(map[string]any, len(b.extra)+4)
 	for key, v := range b.extra {
 		set[key] = v
@@ -378,18 +399,18 @@ func (b *Backend) complete(ctx context.Context, toks []int32, k int) ([]remote.C
 	}
 	req := goopenai.CompletionRequest{Model: b.model, Prompt: "", MaxTokens: 1, LogProbs: k}
 	c := &call{set: set}
-	err := b.retry.Do(ctx, "", func(ctx context.Context) error {
+	err = b.retry.Do(ctx, "", func(ctx context.Context) error {
 		_, err := b.cli.CreateCompletion(withCall(ctx, c), req)
 		return classify(http.MethodPost, b.base+"/completions", err)
 	})
 	if err != nil {
-		return nil, 0, false, err
+		return nil, nil, 0, false, err
 	}
-	cands, kind, collapsed, err := parseAnswer(c.raw, b.vocab.ByText)
+	cands, texts, kind, collapsed, err = parseAnswer(c.raw, b.vocab.ByText)
 	if err != nil {
-		return nil, 0, false, fmt.Errorf("POST %s/completions: %w", b.base, err)
+		return nil, nil, 0, false, fmt.Errorf("POST %s/completions: %w", b.base, err)
 	}
-	return cands, kind, collapsed, nil
+	return cands, texts, kind, collapsed, nil
 }
 
 // Info describes the served model.
@@ -509,7 +530,7 @@ func (b *Backend) stepTopK(k int) int {
 }
 
 func (b *Backend) query(ctx context.Context, q remote.Query) (dist.Dist, error) {
-	cands, _, collapsed, err := b.complete(ctx, q.Tokens, q.TopK)
+	cands, _, _, collapsed, err := b.complete(ctx, q.Tokens, q.TopK)
 	if err != nil {
 		return dist.Dist{}, err
 	}

@@ -104,7 +104,7 @@ func classify(method, target string, err error) error {
 			return err
 		}
 		// Anything else comes from decoding a 2xx body.
-		return fmt.Errorf("%s %s: malformed JSON answer: %w", method, target, err)
+		return fmt.Errorf("%s %s: malformed JSON answer: %v", method, target, err) // %v: a cut-short body must not read as transient
 	}
 	if remote.Retryable(he.Status) {
 		return &remote.Transient{Err: he}
