@@ -281,7 +281,6 @@ func sortCands(c []remote.Cand) {
 	}
 }
 
-
 // TestVocabMismatch gives the backend a vocabulary file that is not the
 // served model's: a server that names candidates by id and text refuses
 // it at New; a text-keyed server cannot tell, and the decoder refuses the
