@@ -515,3 +515,39 @@ func TestConcurrentSteps(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestKilledRouterRestarts(t *testing.T) {
+	ctx := context.Background()
+	h, _ := newHost(t, nil)
+	r, err := h.Router(ctx, "p-punc", "0.3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := tokenclass.NewTable(backendtest.Vocab(), []bool{true, true, true}, tokenclass.StyleSPM)
+	views := []route.View{view(table, 7, 0.2, 0.5), view(table, 12, 0.1, 0.5)}
+	out := make([]route.Decision, len(views))
+	if err := r.Decide(ctx, views, out); err != nil {
+		t.Fatal(err)
+	}
+	pid := r.PID()
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	// The first call after the kill may still reach the dead process (and
+	// must then fail naming the plugin); the next one gets a new process.
+	err = r.Decide(ctx, views, out)
+	if err != nil {
+		if !strings.Contains(err.Error(), "plugin p-punc") {
+			t.Errorf("Decide on a killed router: %v, want an error naming the plugin", err)
+		}
+		err = r.Decide(ctx, views, out)
+	}
+	if err != nil {
+		t.Fatalf("Decide after the restart: %v", err)
+	}
+	if out[0].Weight != 1 || out[1].Weight != 0 || r.PID() == pid {
+		t.Errorf("after the restart: weights %v, pid %d (was %d)", out, r.PID(), pid)
+	}
+	h.Close()
+	checkClean(t)
+}
