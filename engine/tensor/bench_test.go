@@ -61,22 +61,31 @@ func BenchmarkParallelOverhead(b *testing.B) {
 }
 
 // BenchmarkMatMulDRAM streams a matrix far larger than the caches
-// (8192×1536), where MatMul is bound by memory bandwidth.
+// (8192×1536), where MatMul is bound by memory bandwidth. On a CPU with
+// AVX-512 VNNI, Q8_0 and Q4_0 are also measured with the AVX2 kernels.
 func BenchmarkMatMulDRAM(b *testing.B) {
 	p := NewPool(0)
 	defer p.Close()
+	pAVX2 := newPool(0, false)
+	defer pAVX2.Close()
 	const rows, cols = 8192, 1536
 	for _, typ := range allTypes {
-		b.Run(typ.String(), func(b *testing.B) {
-			r := rand.New(rand.NewPCG(1, 1))
-			m := randMatrix(b, r, typ, rows, cols)
-			x := randVec(r, cols, 1)
-			out := make([]float32, rows)
-			b.SetBytes(int64(len(m.Data)))
-			b.ResetTimer()
-			for b.Loop() {
-				p.MatMul(m, x, 1, out)
-			}
-		})
+		pools := map[string]*Pool{"": p}
+		if p.vnni && (typ == gguf.TypeQ8_0 || typ == gguf.TypeQ4_0) {
+			pools["/avx2"] = pAVX2
+		}
+		for suffix, p := range pools {
+			b.Run(typ.String()+suffix, func(b *testing.B) {
+				r := rand.New(rand.NewPCG(1, 1))
+				m := randMatrix(b, r, typ, rows, cols)
+				x := randVec(r, cols, 1)
+				out := make([]float32, rows)
+				b.SetBytes(int64(len(m.Data)))
+				b.ResetTimer()
+				for b.Loop() {
+					p.MatMul(m, x, 1, out)
+				}
+			})
+		}
 	}
 }
