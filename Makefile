@@ -18,7 +18,7 @@ unit:
 	$(GO) test -count=1 ./...
 
 race:
-	$(GO) test -count=1 -race ./core/... ./pipeline/... ./cmd/...
+	$(GO) test -count=1 -race ./core/... ./pipeline/... ./cmd/... ./server/...
 
 purego:
 	$(GO) test -count=1 -tags purego ./engine/tensor/...
@@ -27,6 +27,8 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./engine/gguf
 	$(GO) test -run='^$$' -fuzz='^FuzzEncodeSPM$$' -fuzztime=$(FUZZTIME) ./engine/tokenizer
 	$(GO) test -run='^$$' -fuzz='^FuzzEncodeBPE$$' -fuzztime=$(FUZZTIME) ./engine/tokenizer
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeCompletionRequest$$' -fuzztime=$(FUZZTIME) ./server/oai
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeChatRequest$$' -fuzztime=$(FUZZTIME) ./server/oai
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./core/... ./engine/...

@@ -23,7 +23,7 @@ type job struct {
 	req          decode.Request
 	promptTokens int    // the aligned model's prompt length
 	echo         string // the prompt's text, for echo
-	tap          *tap   // nil without logprobs
+	logprobs     bool   // record per-token log-probabilities
 	// submitted and first time the request and its first token; first is
 	// written on the batcher goroutine before the job's outcome is sent.
 	submitted, first time.Time
@@ -178,12 +178,8 @@ func (sv *served) newJob(index int, p *params, basePrompt, alPrompt []int32, par
 		Stop: p.stop, BaseSampling: p.base, AlignedSampling: p.al, Router: p.router,
 	}}
 	if p.logprobs >= 0 {
-		r := p.router
-		if r == nil {
-			r = sv.m.Decoder.Router()
-		}
-		j.tap = newTap(r, p.n)
-		j.req.Router = j.tap
+		j.logprobs = true
+		j.req.TopLogprobs = p.logprobs
 	}
 	return j, nil
 }
@@ -196,32 +192,24 @@ func (s *Server) start(ctx context.Context, sv *served, jobs []*job, logprobs in
 	mm := s.metrics.perModel[sv.m.ID]
 	for _, j := range jobs {
 		j.submitted = time.Now()
-		var last time.Time
-		events := wantEvents || j.tap != nil
+		events := wantEvents || j.logprobs
 		j.req.OnToken = func(ev decode.Event) {
 			if int(ev.Source) < len(mm.tokens) {
 				mm.tokens[ev.Source].Inc()
 			}
-			if ev.Sample == 0 {
+			if ev.Sample == 0 && ev.Pos == 0 {
+				// The prompt counts once the job runs (not when refused).
 				now := time.Now()
-				if ev.Pos == 0 {
-					// The prompt counts once the job runs (not when refused).
-					mm.prompt.Add(float64(j.promptTokens))
-					j.first = now
-					mm.ttft.Observe(now.Sub(j.submitted).Seconds())
-				} else {
-					mm.step.Observe(now.Sub(last).Seconds())
-				}
-				last = now
+				mm.prompt.Add(float64(j.promptTokens))
+				j.first = now
+				mm.ttft.Observe(now.Sub(j.submitted).Seconds())
 			}
 			if !events {
 				return
 			}
 			m := tokenMsg{job: j.index, ev: ev, stop: sv.isStop(&ev)}
-			if j.tap != nil && !m.stop {
-				if lp, ok := j.tap.lookup(&ev, logprobs); ok {
-					m.lp = &lp
-				}
+			if j.logprobs && !m.stop {
+				m.lp = eventLogprob(&ev)
 			}
 			r.q.push(m)
 		}

@@ -61,7 +61,7 @@ func newMetrics(s *Server) *metrics {
 			Name: "baco_queue_full_total", Help: "Requests refused with 429 because the model's queue was full.",
 		}, []string{"model"}),
 		step: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "baco_step_seconds", Help: "Decode step latency: time between two consecutive tokens of a request's first sample.",
+			Name: "baco_step_seconds", Help: "Decode step latency: one step of the pipeline's batch (every running sequence gets one token).",
 			Buckets: latencyBuckets,
 		}, []string{"model"}),
 		ttft: prometheus.NewHistogramVec(prometheus.HistogramOpts{

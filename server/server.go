@@ -165,7 +165,10 @@ func New(cfg Config, models []*Model) (*Server, error) {
 				sv.ctxLen = n
 			}
 		}
-		sv.batcher = m.Decoder.NewBatcher(decode.BatcherOptions{MaxSeqs: cfg.MaxSeqs, QueueLen: cfg.QueueLen})
+		id := m.ID
+		sv.batcher = m.Decoder.NewBatcher(decode.BatcherOptions{MaxSeqs: cfg.MaxSeqs, QueueLen: cfg.QueueLen,
+			// The metrics exist before any batcher runs (Serve starts them).
+			OnStep: func(_ int, took time.Duration) { s.metrics.perModel[id].step.Observe(took.Seconds()) }})
 		s.models = append(s.models, sv)
 		s.byID[m.ID] = sv
 	}

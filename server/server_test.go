@@ -397,7 +397,7 @@ func TestMetrics(t *testing.T) {
 		`baco_http_requests_total{code="200",handler="/v1/completions"} 2`,
 		`baco_http_requests_total{code="400",handler="/v1/completions"} 1`,
 		`baco_queue_depth{model="stories"} 0`,
-		`baco_step_seconds_count{model="stories"} 6`,
+		`baco_step_seconds_count{model="stories"} 7`, // one batch step per token
 		`baco_time_to_first_token_seconds_count{model="stories-baco"} 1`,
 	} {
 		if !strings.Contains(body, want+"\n") {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // ErrQueueFull is returned by Submit when the batcher's queue is full; a
@@ -22,6 +23,9 @@ type BatcherOptions struct {
 	MaxSeqs int
 	// QueueLen is the most requests waiting to join (default 64).
 	QueueLen int
+	// OnStep, when set, is called after every step with the number of
+	// sequences stepped and the step's duration (for metrics).
+	OnStep func(seqs int, took time.Duration)
 }
 
 // Batcher runs continuous batching over one Decoder: requests submitted
@@ -125,6 +129,7 @@ func (b *Batcher) Run(ctx context.Context) error {
 	for {
 		active = b.admit(active)
 		if len(active) == 0 {
+			b.setRunning(0)
 			select {
 			case <-ctx.Done():
 				return nil
@@ -155,6 +160,7 @@ func (b *Batcher) Run(ctx context.Context) error {
 		}
 		b.setRunning(len(bat.active))
 		if len(bat.active) > 0 {
+			start := time.Now()
 			if err := bat.step(ctx); err != nil {
 				for _, j := range active {
 					j.finish(b.d, nil, err)
@@ -162,9 +168,16 @@ func (b *Batcher) Run(ctx context.Context) error {
 				active = active[:0]
 				continue
 			}
+			if b.opts.OnStep != nil {
+				b.opts.OnStep(len(bat.active), time.Since(start))
+			}
 		}
 		kept = active[:0]
 		for _, j := range active {
+			if j.rs.err != nil {
+				j.finish(b.d, nil, j.rs.err)
+				continue
+			}
 			if j.rs.live == 0 {
 				j.finish(b.d, j.rs.result(), nil)
 				continue

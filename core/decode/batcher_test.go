@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -128,5 +129,44 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not reached in 10s")
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+type failingRouter struct{ funcRouter }
+
+func (failingRouter) Decide(context.Context, []route.View, []route.Decision) error {
+	return errors.New("rule blew up")
+}
+
+func TestBatcherRouterErrorFailsOnlyItsRequest(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	b, a := newPair(t)
+	d := newDecoder(t, b, a, funcRouter{f: func(route.View) float64 { return 0 }}, BoundaryWord)
+	ctx, cancel := context.WithCancel(context.Background())
+	var steps int
+	bt := d.NewBatcher(BatcherOptions{MaxSeqs: 8, OnStep: func(n int, _ time.Duration) { steps++ }})
+	done := make(chan error)
+	go func() { done <- bt.Run(ctx) }()
+	good := Request{BasePrompt: []int32{1}, AlignedPrompt: []int32{1}, MaxTokens: 30, N: 2}
+	bad := good
+	bad.Router = failingRouter{}
+	var wg sync.WaitGroup
+	var errGood, errBad error
+	var resGood *Result
+	wg.Add(2)
+	go func() { defer wg.Done(); resGood, errGood = bt.Submit(context.Background(), good) }()
+	go func() { defer wg.Done(); _, errBad = bt.Submit(context.Background(), bad) }()
+	wg.Wait()
+	if errGood != nil || len(resGood.Samples) != 2 || len(resGood.Samples[0].IDs) != 30 {
+		t.Fatalf("good request: %v", errGood)
+	}
+	if errBad == nil || !strings.Contains(errBad.Error(), "rule blew up") {
+		t.Fatalf("bad request: got %v", errBad)
+	}
+	waitFor(t, func() bool { return bt.Stats().Running == 0 })
+	cancel()
+	<-done
+	if steps < 30 {
+		t.Fatalf("OnStep called %d times for 30 tokens", steps)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 
 	"github.com/baco-go/baco/core/backend"
+	"github.com/baco-go/baco/core/dist"
 	"github.com/baco-go/baco/core/route"
 	"github.com/baco-go/baco/core/sample"
 	"github.com/baco-go/baco/core/tokenclass"
@@ -223,6 +224,9 @@ type Request struct {
 	BaseSampling, AlignedSampling sample.Params
 	// Router overrides the decoder's router for this request when not nil.
 	Router route.Router
+	// TopLogprobs is how many most likely alternatives each Event records
+	// in Top (0: none). Event.LogProb is recorded whatever its value.
+	TopLogprobs int
 	// OnToken, when set, is called for every emitted token, in order, from
 	// the goroutine running Generate.
 	OnToken func(Event)
@@ -258,6 +262,14 @@ type Event struct {
 	Gated bool `json:"gated,omitempty"`
 	// Special is true for control tokens (EOS, chat markers).
 	Special bool `json:"special,omitempty"`
+	// LogProb is the token's log-probability under the distribution it was
+	// drawn from (before temperature and truncation): the emitting model's,
+	// or the mixture's. A token outside a top-k distribution gets
+	// FloorLogProb.
+	LogProb float64 `json:"logprob"`
+	// Top are the Request.TopLogprobs most likely tokens of that same
+	// distribution (nil when not asked for).
+	Top []dist.Candidate `json:"top_logprobs,omitempty"`
 	// Base and Aligned are the signals of the models run at this step (nil
 	// for a model that was not run).
 	Base    *Signal `json:"base,omitempty"`

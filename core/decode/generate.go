@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/baco-go/baco/core/backend"
 	"github.com/baco-go/baco/core/dist"
@@ -101,6 +102,9 @@ func (d *Decoder) Generate(ctx context.Context, req Request) (*Result, error) {
 		if err := b.step(ctx); err != nil {
 			return nil, err
 		}
+	}
+	if rs.err != nil {
+		return nil, rs.err
 	}
 	return rs.result(), nil
 }
@@ -240,7 +244,8 @@ func (b *batch) step(ctx context.Context) error {
 			hi++
 		}
 		if err := r.Decide(ctx, b.views[lo:hi], b.dec[lo:hi]); err != nil {
-			return fmt.Errorf("decode: router %s: %w", r.Name(), err)
+			// A router's failure fails its own request only.
+			rs.fail(fmt.Errorf("decode: router %s: %w", r.Name(), err))
 		}
 		lo = hi
 	}
@@ -248,10 +253,14 @@ func (b *batch) step(ctx context.Context) error {
 	want[0], want[1] = want[0][:0], want[1][:0]
 	gating := b.d.cfg.Boundary == BoundaryWord
 	for i, s := range b.active {
+		if s.rs.err != nil {
+			continue
+		}
 		w := b.dec[i].Weight
 		if math.IsNaN(w) || w < 0 || w > 1 {
-			return fmt.Errorf("decode: router %s returned base weight %v for sample %d at position %d: want a value in [0,1]",
-				s.rs.router.Name(), w, s.idx, len(s.gen))
+			s.rs.fail(fmt.Errorf("decode: router %s returned base weight %v for sample %d at position %d: want a value in [0,1]",
+				s.rs.router.Name(), w, s.idx, len(s.gen)))
+			continue
 		}
 		src := b.dec[i].Source()
 		switch {
@@ -269,11 +278,26 @@ func (b *batch) step(ctx context.Context) error {
 		return err
 	}
 	for i, s := range b.active {
+		if s.rs.err != nil {
+			continue
+		}
 		if err := b.emit(s, b.dec[i].Weight, gating); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// fail ends a request with err; its sequences are not stepped again.
+func (rs *reqState) fail(err error) {
+	if rs.err != nil {
+		return
+	}
+	rs.err = err
+	for _, s := range rs.seqs {
+		s.done = true
+	}
+	rs.live = 0
 }
 
 // top describes the most likely token of d.
@@ -317,6 +341,11 @@ func (b *batch) emit(s *seq, w float64, gating bool) error {
 		return fmt.Errorf("decode: sample %d position %d: sampling from %s: %w", s.idx, len(s.gen), src, err)
 	}
 	ev.ID, ev.Source = tok, src
+	if src == route.Mixed {
+		ev.LogProb, ev.Top = mixtureLogprobs(&s.m[route.Base].dist, &s.m[route.Aligned].dist, w, tok, rs.req.TopLogprobs)
+	} else {
+		ev.LogProb, ev.Top = singleLogprobs(&s.m[src].dist, tok, rs.req.TopLogprobs)
+	}
 	if int(tok) < b.d.table.Len() {
 		ev.Text = b.d.table.Text[tok]
 		ev.Special = b.d.table.Class[tok] == tokenclass.Special
@@ -451,18 +480,23 @@ func containsSeq(ss []*seq, s *seq) bool {
 }
 
 // fetch brings the distribution of model r up to date for every sequence in
-// ss: it prefills each request's prompt once (the prompts of all requests
-// that need it in one Step), forks it for sequences that have no sequence
-// yet, and sends every pending token in one batched Step.
+// ss in one batched Step: the prompts of requests that need a prefill ride
+// in the same Step as the pending tokens of running sequences. A sample
+// whose request was prefilled in that Step forks the prompt afterwards (its
+// distribution is the prompt's); the rare sample that also has tokens to
+// catch up on then takes a second Step.
 func (b *batch) fetch(ctx context.Context, r route.Source, ss []*seq) error {
 	be := b.d.cfg.Base
 	role, info := "base", b.d.base
 	if r == route.Aligned {
 		be, role, info = b.d.cfg.Aligned, "aligned", b.d.aligned
 	}
-	// Prefill the roots of the requests that need one.
-	var roots []*model
-	var in []backend.StepInput
+	var (
+		roots   []*model
+		in      []backend.StepInput
+		stepped []*seq
+		later   []*seq
+	)
 	for _, s := range ss {
 		m := s.rs.models[r]
 		if m.rootReady || slices.Contains(roots, m) {
@@ -477,57 +511,83 @@ func (b *batch) fetch(ctx context.Context, r route.Source, ss []*seq) error {
 		roots = append(roots, m)
 		in = append(in, backend.StepInput{Seq: id, Tokens: m.prompt, TopK: b.d.cfg.TopK})
 	}
-	if len(in) > 0 {
-		out, err := be.Step(ctx, in)
-		if err != nil {
-			return fmt.Errorf("%s model %q: prefill: %w", role, info.Name, err)
-		}
-		if len(out) != len(in) {
-			return fmt.Errorf("%s model %q: prefill returned %d outputs for %d prompts", role, info.Name, len(out), len(in))
-		}
-		for i, m := range roots {
-			if len(out[i].Dists) == 0 {
-				return fmt.Errorf("%s model %q: prefill returned no distribution", role, info.Name)
-			}
-			m.rootDist, m.rootReady = out[i].Dists[len(out[i].Dists)-1], true
-		}
-	}
-	in = in[:0]
-	stepped := make([]*seq, 0, len(ss))
 	for _, s := range ss {
 		ms, m := &s.m[r], s.rs.models[r]
 		if !ms.open {
-			id, err := be.Fork(ctx, m.root)
-			if err != nil {
-				return fmt.Errorf("%s model %q: fork for sample %d: %w", role, info.Name, s.idx, err)
+			if !m.rootReady {
+				later = append(later, s) // its prompt is in this Step
+				continue
 			}
-			m.opened = append(m.opened, id)
-			ms.open, ms.id = true, id
-			ms.pending = append(ms.pending[:0], s.gen...)
-			if len(ms.pending) == 0 {
-				ms.dist, ms.valid = m.rootDist, true
+			if err := b.fork(ctx, be, role, info, s, r); err != nil {
+				return err
+			}
+			if ms.valid {
 				continue
 			}
 		}
 		in = append(in, backend.StepInput{Seq: ms.id, Tokens: ms.pending, TopK: b.d.cfg.TopK})
 		stepped = append(stepped, s)
 	}
+	if err := b.stepSeqs(ctx, be, role, info, r, in, roots, stepped); err != nil {
+		return err
+	}
+	in, stepped = in[:0], stepped[:0]
+	for _, s := range later {
+		if err := b.fork(ctx, be, role, info, s, r); err != nil {
+			return err
+		}
+		if ms := &s.m[r]; !ms.valid {
+			in = append(in, backend.StepInput{Seq: ms.id, Tokens: ms.pending, TopK: b.d.cfg.TopK})
+			stepped = append(stepped, s)
+		}
+	}
+	return b.stepSeqs(ctx, be, role, info, r, in, nil, stepped)
+}
+
+// fork gives sample s its own sequence in model r, a copy of the prefilled
+// prompt; its pending tokens are those it generated so far.
+func (b *batch) fork(ctx context.Context, be backend.Backend, role string, info backend.Info, s *seq, r route.Source) error {
+	ms, m := &s.m[r], s.rs.models[r]
+	id, err := be.Fork(ctx, m.root)
+	if err != nil {
+		return fmt.Errorf("%s model %q: fork for sample %d: %w", role, info.Name, s.idx, err)
+	}
+	m.opened = append(m.opened, id)
+	ms.open, ms.id = true, id
+	ms.pending = append(ms.pending[:0], s.gen...)
+	if len(ms.pending) == 0 {
+		ms.dist, ms.valid = m.rootDist, true
+	}
+	return nil
+}
+
+// stepSeqs runs one Step whose inputs are the prompts of roots followed by
+// the pending tokens of stepped, and stores the distributions.
+func (b *batch) stepSeqs(ctx context.Context, be backend.Backend, role string, info backend.Info, r route.Source,
+	in []backend.StepInput, roots []*model, stepped []*seq) error {
 	if len(in) == 0 {
 		return nil
 	}
+	start := time.Now()
 	out, err := be.Step(ctx, in)
 	if err != nil {
 		return fmt.Errorf("%s model %q: step: %w", role, info.Name, err)
 	}
+	b.d.log.Debug("step", "model", role, "seqs", len(in), "prefills", len(roots), "took", time.Since(start))
 	if len(out) != len(in) {
 		return fmt.Errorf("%s model %q: step returned %d outputs for %d sequences", role, info.Name, len(out), len(in))
 	}
-	for i, s := range stepped {
-		ms := &s.m[r]
+	for i := range out {
 		if len(out[i].Dists) == 0 {
-			return fmt.Errorf("%s model %q: step returned no distribution for sample %d", role, info.Name, s.idx)
+			return fmt.Errorf("%s model %q: step returned no distribution for input %d", role, info.Name, i)
 		}
-		ms.dist, ms.valid = out[i].Dists[len(out[i].Dists)-1], true
+	}
+	for i, m := range roots {
+		m.rootDist, m.rootReady = out[i].Dists[len(out[i].Dists)-1], true
+	}
+	for i, s := range stepped {
+		ms, o := &s.m[r], out[len(roots)+i]
+		ms.dist, ms.valid = o.Dists[len(o.Dists)-1], true
 		ms.pending = ms.pending[:0]
 		ms.steps++
 	}

@@ -308,6 +308,7 @@ type jsonToken struct {
 	Text    string         `json:"text"`
 	Source  string         `json:"source"`
 	Weight  float64        `json:"weight"`
+	LogProb float64        `json:"logprob"`
 	Gated   bool           `json:"gated,omitempty"`
 	Base    *decode.Signal `json:"base,omitempty"`
 	Aligned *decode.Signal `json:"aligned,omitempty"`
@@ -337,7 +338,7 @@ func jsonSample(s *decode.Sample, _ time.Duration) jsonSampleOut {
 			BaseSteps: s.BaseSteps, AlignedSteps: s.AlignedSteps}}
 	for _, ev := range s.Trace {
 		out.Tokens = append(out.Tokens, jsonToken{Pos: ev.Pos, ID: ev.ID, Text: ev.Text, Source: ev.Source.String(),
-			Weight: ev.Weight, Gated: ev.Gated, Base: ev.Base, Aligned: ev.Aligned})
+			Weight: ev.Weight, LogProb: ev.LogProb, Gated: ev.Gated, Base: ev.Base, Aligned: ev.Aligned})
 	}
 	return out
 }
