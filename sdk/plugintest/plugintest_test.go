@@ -2,12 +2,16 @@ package plugintest_test
 
 import (
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/baco-go/baco/internal/testdata"
 	"github.com/baco-go/baco/sdk/plugintest"
@@ -23,10 +27,12 @@ func TestMain(m *testing.M) {
 	}
 	binDir = dir
 	err = plugintest.BuildAll("", dir, map[string]string{
-		"baco-backend-fake":  "github.com/baco-go/baco/pluginhost/internal/testplugins/fake",
-		"baco-backend-gguf":  "github.com/baco-go/baco/plugins/backends/gguf",
-		"baco-router-p-punc": "github.com/baco-go/baco/plugins/routers/p-punc",
-		"baco-router-expr":   "github.com/baco-go/baco/plugins/routers/expr",
+		"baco-backend-fake":     "github.com/baco-go/baco/pluginhost/internal/testplugins/fake",
+		"baco-backend-gguf":     "github.com/baco-go/baco/plugins/backends/gguf",
+		"baco-router-p-punc":    "github.com/baco-go/baco/plugins/routers/p-punc",
+		"baco-router-expr":      "github.com/baco-go/baco/plugins/routers/expr",
+		"baco-backend-llamacpp": "github.com/baco-go/baco/plugins/backends/llamacpp",
+		"baco-backend-openai":   "github.com/baco-go/baco/plugins/backends/openai",
 	})
 	if err == nil {
 		err = buildExample(dir)
@@ -115,4 +121,54 @@ func TestRouterConformance(t *testing.T) {
 			plugintest.RunRouter(t, bin(tt.bin), tt.params, plugintest.WithBadParams(tt.bad...))
 		})
 	}
+}
+
+// EnvLlamaServer names llama.cpp's llama-server binary; when set, the HTTP
+// backend plugins are run against it serving stories260K.
+const EnvLlamaServer = "BACO_LLAMA_SERVER"
+
+// llamaServer starts llama-server on stories260K and returns its base URL.
+func llamaServer(t *testing.T) string {
+	t.Helper()
+	exe := os.Getenv(EnvLlamaServer)
+	if exe == "" {
+		t.Skipf("set %s to a llama-server binary to run the HTTP backend plugins against it", EnvLlamaServer)
+	}
+	model := testdata.Path(t, "models/stories260K.gguf")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	cmd := exec.Command(exe, "-m", model, "--port", strconv.Itoa(port), "-np", "4", "-c", "2048", "-t", "1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	for i := 0; i < 600; i++ {
+		if r, err := http.Get(url + "/health"); err == nil {
+			r.Body.Close()
+			if r.StatusCode == http.StatusOK {
+				return url
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("llama-server did not become healthy at %s", url)
+	return ""
+}
+
+func TestBackendConformanceHTTP(t *testing.T) {
+	url := llamaServer(t)
+	t.Run("llamacpp", func(t *testing.T) {
+		plugintest.RunBackend(t, bin("baco-backend-llamacpp"), url, plugintest.WithText("Once upon a time"))
+	})
+	t.Run("openai", func(t *testing.T) {
+		plugintest.RunBackend(t, bin("baco-backend-openai"), `{"base_url":"`+url+`/v1","tokenizer":"llamacpp"}`, plugintest.WithText("Once upon a time"))
+	})
 }

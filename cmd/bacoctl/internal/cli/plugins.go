@@ -11,9 +11,13 @@ import (
 
 	"github.com/baco-go/baco/pluginhost"
 	"github.com/baco-go/baco/plugins/backends/gguf/ggufbackend"
+	"github.com/baco-go/baco/plugins/backends/httpbackends"
 	"github.com/baco-go/baco/plugins/builtin"
 	"github.com/baco-go/baco/sdk/plugin"
 )
+
+// builtinBackends are the backends bacoctl serves as plugins.
+var builtinBackends = []string{ggufbackend.Name, httpbackends.LlamaCppName, httpbackends.OpenAIName}
 
 // Hidden subcommands bacoctl re-executes itself with to serve its
 // built-ins as plugins (self-exec).
@@ -50,8 +54,11 @@ func (a *app) pluginHost() (*pluginhost.Host, error) {
 
 // selfBuiltins lists the built-ins bacoctl serves by re-executing exe.
 func selfBuiltins(exe string) []pluginhost.Builtin {
-	out := []pluginhost.Builtin{{Kind: plugin.KindBackend, Name: ggufbackend.Name, Path: exe,
-		Args: []string{"plugins", serveBackendCmd, ggufbackend.Name}}}
+	var out []pluginhost.Builtin
+	for _, n := range builtinBackends {
+		out = append(out, pluginhost.Builtin{Kind: plugin.KindBackend, Name: n, Path: exe,
+			Args: []string{"plugins", serveBackendCmd, n}})
+	}
 	for _, n := range builtin.RouterNames() {
 		out = append(out, pluginhost.Builtin{Kind: plugin.KindRouter, Name: n, Path: exe,
 			Args: []string{"plugins", serveRouterCmd, n}})
@@ -161,10 +168,16 @@ func (a *app) pluginsCmd() *cobra.Command {
 		Hidden: true,
 		Args:   cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			if args[0] != ggufbackend.Name {
-				return usagef("no built-in backend %q; built-in backends: %s", args[0], ggufbackend.Name)
+			switch args[0] {
+			case ggufbackend.Name:
+				ggufbackend.Serve()
+			case httpbackends.LlamaCppName:
+				httpbackends.ServeLlamaCpp()
+			case httpbackends.OpenAIName:
+				httpbackends.ServeOpenAI()
+			default:
+				return usagef("no built-in backend %q; built-in backends: %s", args[0], strings.Join(builtinBackends, ", "))
 			}
-			ggufbackend.Serve()
 			return nil
 		},
 	}
