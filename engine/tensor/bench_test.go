@@ -60,6 +60,47 @@ func BenchmarkParallelOverhead(b *testing.B) {
 	}
 }
 
+// BenchmarkParallelAfterGap measures a Parallel dispatch that follows some
+// work on the caller alone, as in a forward pass, where the workers may go
+// to sleep in between. Each of the two chunks spins about a microsecond.
+// The serial variant runs both chunks on the caller: the hand-off costs
+// about pool − serial + one chunk.
+func BenchmarkParallelAfterGap(b *testing.B) {
+	p := NewPool(2)
+	defer p.Close()
+	spin := func(n int) float32 {
+		s := float32(1)
+		for i := 0; i < n; i++ {
+			s = s*0.999 + 1
+		}
+		return s
+	}
+	var res [2]float32
+	fn := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			res[i] += spin(500)
+		}
+	}
+	for _, gap := range []int{0, 2000, 10000} {
+		for _, serial := range []bool{false, true} {
+			name := fmt.Sprintf("gap%d/pool", gap)
+			if serial {
+				name = fmt.Sprintf("gap%d/serial", gap)
+			}
+			b.Run(name, func(b *testing.B) {
+				for b.Loop() {
+					res[0] += spin(gap)
+					if serial {
+						fn(0, 2)
+					} else {
+						p.Parallel(2, fn)
+					}
+				}
+			})
+		}
+	}
+}
+
 // BenchmarkMatMulDRAM streams a matrix far larger than the caches
 // (8192×1536), where MatMul is bound by memory bandwidth. On a CPU with
 // AVX-512 VNNI, Q8_0 and Q4_0 are also measured with the AVX2 kernels.

@@ -4,7 +4,16 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
+
+// spinTime is how long an idle worker, and a caller waiting for its
+// chunks, keep polling before they block. A forward pass hands work to the
+// pool every few microseconds; waking a blocked goroutine costs several
+// microseconds (far more on a loaded machine), polling a channel a few
+// nanoseconds. Past spinTime without work the goroutines block, so an idle
+// pool costs no CPU.
+const spinTime = 50 * time.Microsecond
 
 // Pool is a persistent set of worker goroutines that run data-parallel loops
 // (Parallel) and matrix products (MatMul). Workers are started once by
@@ -17,6 +26,7 @@ type Pool struct {
 	vnni    bool // Q8_0/Q4_0 MatMul through the AVX-512 VNNI kernels
 	tasks   chan task
 	quit    chan struct{}
+	closed  atomic.Bool // quit is closed
 	wg      sync.WaitGroup
 	once    sync.Once
 
@@ -79,6 +89,7 @@ func (p *Pool) Workers() int { return p.workers }
 // Calls made after Close still complete, computed by the calling goroutine.
 func (p *Pool) Close() {
 	p.once.Do(func() {
+		p.closed.Store(true)
 		close(p.quit)
 		p.wg.Wait()
 	})
@@ -87,11 +98,42 @@ func (p *Pool) Close() {
 func (p *Pool) work() {
 	defer p.wg.Done()
 	for {
+		if t, ok := p.poll(nil); ok {
+			t.run()
+			continue
+		}
 		select {
 		case t := <-p.tasks:
 			t.run()
 		case <-p.quit:
 			return
+		}
+	}
+}
+
+// poll spins for up to spinTime waiting for a queued task, or, when j is
+// not nil, for j's chunks to be done (ok false, task zero). It returns ok
+// false without a task when the time is up or the pool is closed.
+func (p *Pool) poll(j *job) (t task, ok bool) {
+	var start time.Time
+	for i := 0; ; i++ {
+		if j != nil && j.pending.Load() == 0 {
+			return task{}, false
+		}
+		// A non-blocking receive on an empty channel takes no lock.
+		select {
+		case t := <-p.tasks:
+			return t, true
+		default:
+		}
+		if i%64 == 0 {
+			if i == 0 {
+				start = time.Now()
+			} else if time.Since(start) > spinTime || p.closed.Load() {
+				return task{}, false
+			}
+			// Let other goroutines of the process have this thread.
+			runtime.Gosched()
 		}
 	}
 }
@@ -171,6 +213,16 @@ func (p *Pool) run(j *job, n, align int) {
 	first := task{j, 0, min(n, per)}
 	first.run()
 	for {
+		// Help with queued chunks (of this or another call) while
+		// spinning; once every chunk is done, the last one's signal is
+		// sent or about to be.
+		for {
+			t, ok := p.poll(j)
+			if !ok {
+				break
+			}
+			t.run()
+		}
 		select {
 		case <-j.done:
 			return
