@@ -1,13 +1,19 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/baco-go/baco/core/backend"
+	"github.com/baco-go/baco/core/route"
+	"github.com/baco-go/baco/pipeline"
 
 	"github.com/baco-go/baco/pluginhost"
 	"github.com/baco-go/baco/plugins/backends/gguf/ggufbackend"
@@ -217,4 +223,51 @@ func (a *app) findPlugin(h *pluginhost.Host, kind, name string) (pluginhost.Entr
 		return re, nil
 	}
 	return pluginhost.Entry{}, usagef("no plugin called %q (see bacoctl plugins list)", name)
+}
+
+// pluginOpener resolves model references through backend plugins (the
+// out-of-process path): a .gguf path is served by the gguf plugin (bacoctl
+// itself re-executed, or a baco-backend-gguf found in a plugin directory)
+// with --context-len and --threads as parameters; "NAME:PARAMS" starts the
+// backend plugin NAME with PARAMS, e.g. "openai:http://127.0.0.1:8000/v1"
+// or "llamacpp:http://127.0.0.1:8080". The host h outlives the backends.
+func (a *app) pluginOpener(h *pluginhost.Host) pipeline.Opener {
+	return func(ctx context.Context, ref string) (backend.Backend, error) {
+		if strings.HasSuffix(strings.ToLower(ref), ".gguf") || fileExists(ref) {
+			if _, err := os.Stat(ref); err != nil {
+				return nil, usagef("model %q: %w", ref, err)
+			}
+			p := ggufbackend.Params{Model: ref, ContextLen: a.v.GetInt("context-len"), Threads: a.v.GetInt("threads")}
+			return h.Backend(ctx, ggufbackend.Name, p.Encode())
+		}
+		name, params, ok := strings.Cut(ref, ":")
+		if !ok {
+			return nil, usagef("model %q: not a .gguf file, nor NAME:PARAMS of a backend plugin", ref)
+		}
+		b, err := h.Backend(ctx, name, params)
+		if err != nil {
+			var nf *pluginhost.NotFoundError
+			if errors.As(err, &nf) {
+				return nil, usageError{err}
+			}
+			return nil, err
+		}
+		return b, nil
+	}
+}
+
+// pluginRouter resolves a router spec "NAME" or "NAME:PARAMS" through the
+// router plugin NAME (e.g. "warmup:8:0.3", or a built-in such as
+// "p-punc:0.3" served out of process).
+func pluginRouter(ctx context.Context, h *pluginhost.Host, spec string) (route.Router, error) {
+	name, params, _ := strings.Cut(strings.TrimSpace(spec), ":")
+	r, err := h.Router(ctx, name, params)
+	if err != nil {
+		var nf *pluginhost.NotFoundError
+		if errors.As(err, &nf) {
+			return nil, usageError{err}
+		}
+		return nil, err
+	}
+	return r, nil
 }
