@@ -153,17 +153,16 @@ func (m *Model) chunkForward() {
 		L := &m.layers[l]
 		s.layer = l
 		m.rmsNormRows(xb, x, L.attnNorm, T)
-		pool.MatMul(L.wq, xb, T, q)
-		pool.MatMul(L.wk, xb, T, k)
-		pool.MatMul(L.wv, xb, T, v)
-		m.rows(T, m.fnRopeStore)
+		qkv := [3][]float32{q, k, v}
+		pool.MatMuls(L.qkv[:], xb, T, qkv[:])
+		m.rows(T, qDim+2*kvDim, m.fnRopeStore)
 		m.attention(T)
 		pool.MatMul(L.wo, att, T, xb2)
 		addInto(x, xb2)
 		m.rmsNormRows(xb, x, L.ffnNorm, T)
-		pool.MatMul(L.wGate, xb, T, gate)
-		pool.MatMul(L.wUp, xb, T, up)
-		m.rows(T, m.fnSwiGLU)
+		gateUp := [2][]float32{gate, up}
+		pool.MatMuls(L.gateUp[:], xb, T, gateUp[:])
+		m.rows(T, ff, m.fnSwiGLU)
 		pool.MatMul(L.wDown, gate, T, xb2)
 		addInto(x, xb2)
 	}
@@ -203,10 +202,15 @@ func (m *Model) logits(T int) {
 	}
 }
 
-// rows runs fn over [0, T) rows, in parallel when there are enough rows to
-// pay for the hand-off.
-func (m *Model) rows(T int, fn func(lo, hi int)) {
-	if T < 4 {
+// minParallelWork is the least work (elements touched, or multiply-adds)
+// worth splitting across the pool; below it the hand-off costs more than
+// it saves.
+const minParallelWork = 1 << 15
+
+// rows runs fn over [0, T) rows of perRow elements each, in parallel when
+// there is enough work to pay for the hand-off.
+func (m *Model) rows(T, perRow int, fn func(lo, hi int)) {
+	if T < 2 || T*perRow < minParallelWork {
 		fn(0, T)
 		return
 	}
@@ -217,7 +221,7 @@ func (m *Model) rows(T int, fn func(lo, hi int)) {
 func (m *Model) rmsNormRows(dst, src, w []float32, T int) {
 	s := &m.s
 	s.normDst, s.normSrc, s.normW = dst, src, w
-	m.rows(T, m.fnRMSNorm)
+	m.rows(T, m.cfg.Dim, m.fnRMSNorm)
 }
 
 func (m *Model) rmsNormRange(lo, hi int) {
@@ -368,6 +372,14 @@ func (m *Model) attention(T int) {
 	s := &m.s
 	tasks := T * m.cfg.KVHeads
 	slots := min(tasks, len(s.scores))
+	work := 0
+	for _, p := range s.rowPos {
+		work += int(p) + 1
+	}
+	work *= 2 * m.cfg.Heads * m.cfg.HeadDim // scores and value sums
+	if work < minParallelWork {
+		slots = 1
+	}
 	s.attTasks, s.attSlots = tasks, slots
 	if slots == 1 {
 		m.attentionRange(0, 1)

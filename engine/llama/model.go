@@ -56,6 +56,9 @@ type layer struct {
 	wq, wk, wv, wo    *tensor.Matrix
 	bq, bk, bv        []float32
 	wGate, wUp, wDown *tensor.Matrix
+	// The products that share an input, for one MatMuls call each.
+	qkv    [3]*tensor.Matrix
+	gateUp [2]*tensor.Matrix
 }
 
 // Load reads the configuration from f's metadata and loads the model.
@@ -105,6 +108,8 @@ func LoadConfig(f *gguf.File, cfg Config, pool *tensor.Pool) (*Model, error) {
 		L.wGate = ld.matrix(p+"ffn_gate.weight", cfg.FFDim, cfg.Dim)
 		L.wUp = ld.matrix(p+"ffn_up.weight", cfg.FFDim, cfg.Dim)
 		L.wDown = ld.matrix(p+"ffn_down.weight", cfg.Dim, cfg.FFDim)
+		L.qkv = [3]*tensor.Matrix{L.wq, L.wk, L.wv}
+		L.gateUp = [2]*tensor.Matrix{L.wGate, L.wUp}
 		if ld.err != nil {
 			break
 		}

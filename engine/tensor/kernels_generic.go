@@ -60,7 +60,7 @@ func quantizeActQ8_0VNNI(x []float32, qs []int8, d []float32, nc []int32, k int3
 }
 
 // vnniRows computes nothing without the VNNI kernels.
-func (a *mmArgs) vnniRows(lo, hi int) int { return lo }
+func (a *mmArgs) vnniRows(part *mmPart, lo, hi int) int { return lo }
 
 func dotsF32(q, k []float32, stride int, out []float32) { dotsF32Go(q, k, stride, out) }
 

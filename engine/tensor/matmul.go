@@ -8,30 +8,53 @@ import (
 	"github.com/baco-go/baco/engine/gguf"
 )
 
-// mmArgs is the state of one MatMul call, including the scratch buffers for
-// the quantised activations, which are kept (and only grown) across calls.
-type mmArgs struct {
+// mmPart is one matrix of a MatMul or MatMuls call.
+type mmPart struct {
 	m     *Matrix
-	x     []float32
 	out   []float32
-	batch int
 	rb    int       // bytes per weight row
+	start int       // first row of the call's row space (a multiple of rowAlign)
 	wf32  []float32 // F32 weights viewed in place, when aligned
-	qs    []int8    // quantised activations, batch*Cols
-	d     []float32 // activation block scales
-	bsums []int16   // Q8_K sums of 16 quants
-	nc    []int32   // VNNI: −K·Σ quants per activation block
-	vnni  bool      // Q8_0/Q4_0 through the VNNI tile kernels
+	nc    []int32   // VNNI biases matching the part's type
+}
+
+// mmArgs is the state of one MatMul or MatMuls call, including the scratch
+// buffers for the quantised activations, which are kept (and only grown)
+// across calls. The matrices' rows are laid end to end, each starting on a
+// multiple of rowAlign, and the pool splits that row space.
+type mmArgs struct {
+	parts []mmPart
+	x     []float32
+	batch int
+	// Q8_0 activations, for Q8_0 and Q4_0 weights.
+	qs   []int8
+	d    []float32
+	nc   []int32 // VNNI: −128·Σ quants per block (Q8_0 weights)
+	nc8  []int32 // VNNI: −8·Σ quants per block (Q4_0 weights)
+	vnni bool    // Q8_0/Q4_0 through the VNNI tile kernels
+	// Q8_K activations, for K-quant weights.
+	kqs   []int8
+	kd    []float32
+	bsums []int16 // sums of 16 quants
 }
 
 func (a *mmArgs) clearRefs() {
-	a.m, a.x, a.out, a.wf32 = nil, nil, nil, nil
+	for i := range a.parts {
+		a.parts[i] = mmPart{}
+	}
+	a.parts = a.parts[:0]
+	a.x = nil
 	a.vnni = false
 }
 
 // rowAlign is the granularity of the row split: 16 float32 outputs fill a
 // 64-byte cache line, so workers do not share output lines.
 const rowAlign = 16
+
+// minParallelMACs is the least work (multiply-adds) a call must have to be
+// split across the pool: below it, handing chunks to other goroutines costs
+// more than computing them on the caller.
+const minParallelMACs = 1 << 17
 
 // littleEndian reports whether float32 weights can be read in place.
 var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
@@ -53,6 +76,43 @@ func (p *Pool) MatMul(m *Matrix, x []float32, batch int, out []float32) {
 	if batch <= 0 {
 		return
 	}
+	j := p.getJob()
+	j.mm.add(m, out, batch)
+	p.matmul(j, x, batch)
+	p.putJob(j)
+}
+
+// MatMuls computes outs[i] = ms[i]·x for every i, as MatMul does for each,
+// in one pass of the pool: x is quantised once per activation format the
+// types need, and the rows of all the matrices are split across the
+// workers together. The matrices must have the same number of columns. It
+// suits products that share an input, such as the query, key and value
+// projections. Each output is bitwise what MatMul gives.
+//
+// MatMuls panics, as MatMul does, on a matrix, x or output that does not
+// fit, and when len(outs) != len(ms) or the column counts differ.
+func (p *Pool) MatMuls(ms []*Matrix, x []float32, batch int, outs [][]float32) {
+	if len(ms) != len(outs) {
+		panic(fmt.Sprintf("tensor: MatMuls: %d matrices, %d outputs", len(ms), len(outs)))
+	}
+	if batch <= 0 || len(ms) == 0 {
+		return
+	}
+	for _, m := range ms[1:] {
+		if m.Cols != ms[0].Cols {
+			panic(fmt.Sprintf("tensor: MatMuls: matrices of %d and %d columns", ms[0].Cols, m.Cols))
+		}
+	}
+	j := p.getJob()
+	for i, m := range ms {
+		j.mm.add(m, outs[i], batch)
+	}
+	p.matmul(j, x, batch)
+	p.putJob(j)
+}
+
+// add appends matrix m with output out to the call, checking that they fit.
+func (a *mmArgs) add(m *Matrix, out []float32, batch int) {
 	rb, err := rowBytes(m.Type, m.Cols)
 	if err != nil {
 		panic(fmt.Sprintf("tensor: MatMul: %v", err))
@@ -60,74 +120,117 @@ func (p *Pool) MatMul(m *Matrix, x []float32, batch int, out []float32) {
 	if m.Rows < 0 || len(m.Data) != rb*m.Rows {
 		panic(fmt.Sprintf("tensor: MatMul: %v matrix %dx%d has %d data bytes, want %d", m.Type, m.Rows, m.Cols, len(m.Data), rb*m.Rows))
 	}
-	if len(x) < batch*m.Cols || len(out) < batch*m.Rows {
-		panic(fmt.Sprintf("tensor: MatMul: batch %d needs x of %d and out of %d, got %d and %d", batch, batch*m.Cols, batch*m.Rows, len(x), len(out)))
+	if len(out) < batch*m.Rows {
+		panic(fmt.Sprintf("tensor: MatMul: batch %d needs out of %d, got %d", batch, batch*m.Rows, len(out)))
 	}
-	if m.Rows == 0 {
-		return
+	start := 0
+	if n := len(a.parts); n > 0 {
+		last := &a.parts[n-1]
+		start = last.start + (last.m.Rows+rowAlign-1)/rowAlign*rowAlign
 	}
-	j := p.getJob()
+	part := mmPart{m: m, out: out[:batch*m.Rows], rb: rb, start: start}
+	if m.Type == gguf.TypeF32 && littleEndian && uintptr(unsafe.Pointer(unsafe.SliceData(m.Data)))%4 == 0 {
+		part.wf32 = unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(m.Data))), m.Rows*m.Cols)
+	}
+	a.parts = append(a.parts, part)
+}
+
+// matmul quantises x as the parts of j need and runs j over their rows.
+func (p *Pool) matmul(j *job, x []float32, batch int) {
 	a := &j.mm
-	a.m, a.x, a.out, a.batch, a.rb = m, x[:batch*m.Cols], out[:batch*m.Rows], batch, rb
-	switch m.Type {
-	case gguf.TypeF32:
-		if littleEndian && uintptr(unsafe.Pointer(unsafe.SliceData(m.Data)))%4 == 0 {
-			a.wf32 = unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(m.Data))), m.Rows*m.Cols)
+	cols := a.parts[0].m.Cols
+	if len(x) < batch*cols {
+		panic(fmt.Sprintf("tensor: MatMul: batch %d needs x of %d, got %d", batch, batch*cols, len(x)))
+	}
+	a.x, a.batch = x[:batch*cols], batch
+	var q8, q4, kq bool
+	rows, macs := 0, 0
+	for _, part := range a.parts {
+		switch part.m.Type {
+		case gguf.TypeQ8_0:
+			q8 = true
+		case gguf.TypeQ4_0:
+			q4 = true
+		case gguf.TypeQ4_K, gguf.TypeQ6_K:
+			kq = true
 		}
-	case gguf.TypeQ8_0, gguf.TypeQ4_0:
-		nb := batch * m.Cols / qk8_0
+		rows = part.start + part.m.Rows
+		macs += part.m.Rows * cols * batch
+	}
+	if q8 || q4 {
+		nb := batch * cols / qk8_0
+		a.qs, a.d = grow(a.qs, batch*cols), grow(a.d, nb)
 		if p.vnni {
 			a.vnni = true
-			a.grow(batch*m.Cols, nb, 0, nb)
-			k := int32(128) // Q8_0 quants are biased by 128, Q4_0 nibbles by 8
-			if m.Type == gguf.TypeQ4_0 {
-				k = 8
+			a.nc = grow(a.nc, nb)
+			quantizeActQ8_0VNNI(a.x, a.qs, a.d, a.nc, 128)
+			if q4 {
+				// Q4_0 nibbles are biased by 8, not 128: Σ·8 = Σ·128/16.
+				a.nc8 = grow(a.nc8, nb)
+				for i, v := range a.nc {
+					a.nc8[i] = v / 16
+				}
 			}
-			quantizeActQ8_0VNNI(a.x, a.qs, a.d, a.nc, k)
+			for i := range a.parts {
+				switch a.parts[i].m.Type {
+				case gguf.TypeQ8_0:
+					a.parts[i].nc = a.nc
+				case gguf.TypeQ4_0:
+					a.parts[i].nc = a.nc8
+				}
+			}
 		} else {
-			a.grow(batch*m.Cols, nb, 0, 0)
 			quantizeActQ8_0(a.x, a.qs, a.d)
 		}
-	case gguf.TypeQ4_K, gguf.TypeQ6_K:
-		a.grow(batch*m.Cols, batch*m.Cols/qkK, batch*m.Cols/16, 0)
-		quantizeActQ8K(a.x, a.qs, a.d, a.bsums)
 	}
-	p.run(j, m.Rows, rowAlign)
-	p.putJob(j)
+	if kq {
+		a.kqs, a.kd, a.bsums = grow(a.kqs, batch*cols), grow(a.kd, batch*cols/qkK), grow(a.bsums, batch*cols/16)
+		quantizeActQ8K(a.x, a.kqs, a.kd, a.bsums)
+	}
+	if rows == 0 {
+		return
+	}
+	if macs < minParallelMACs {
+		a.run(0, rows)
+		return
+	}
+	p.run(j, rows, rowAlign)
 }
 
-// grow sizes the scratch buffers, reallocating only when they are too small.
-func (a *mmArgs) grow(nq, nd, ns, nc int) {
-	if cap(a.qs) < nq {
-		a.qs = make([]int8, nq)
+// grow returns s resized to n, reallocating only when it is too small.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
 	}
-	if cap(a.d) < nd {
-		a.d = make([]float32, nd)
-	}
-	if cap(a.bsums) < ns {
-		a.bsums = make([]int16, ns)
-	}
-	if cap(a.nc) < nc {
-		a.nc = make([]int32, nc)
-	}
-	a.qs, a.d, a.bsums, a.nc = a.qs[:nq], a.d[:nd], a.bsums[:ns], a.nc[:nc]
+	return s[:n]
 }
 
-// run computes output rows [lo,hi) for all batch columns.
+// run computes rows [lo,hi) of the call's row space for all batch columns.
 func (a *mmArgs) run(lo, hi int) {
-	m, rb, cols, rows, batch := a.m, a.rb, a.m.Cols, a.m.Rows, a.batch
-	x, out := a.x, a.out
+	for i := range a.parts {
+		part := &a.parts[i]
+		s, e := max(lo, part.start), min(hi, part.start+part.m.Rows)
+		if s < e {
+			a.runPart(part, s-part.start, e-part.start)
+		}
+	}
+}
+
+// runPart computes rows [lo,hi) of one matrix for all batch columns.
+func (a *mmArgs) runPart(part *mmPart, lo, hi int) {
+	m, rb, cols, rows, batch := part.m, part.rb, part.m.Cols, part.m.Rows, a.batch
+	x, out := a.x, part.out
 	switch m.Type {
 	case gguf.TypeF32:
 		for r := lo; r < hi; r++ {
-			if a.wf32 == nil {
+			if part.wf32 == nil {
 				w := m.Data[r*rb : (r+1)*rb]
 				for b := 0; b < batch; b++ {
 					out[b*rows+r] = dotF32Bytes(w, x[b*cols:(b+1)*cols])
 				}
 				continue
 			}
-			w := a.wf32[r*cols : (r+1)*cols]
+			w := part.wf32[r*cols : (r+1)*cols]
 			b := 0
 			for ; b+4 <= batch; b += 4 {
 				dotF32x4(w, x[b*cols:(b+4)*cols], cols, out[b*rows+r:], rows)
@@ -170,7 +273,7 @@ func (a *mmArgs) run(lo, hi int) {
 			if q4 {
 				dot = dotQ4_0Go
 			}
-			for r := a.vnniRows(lo, hi); r < hi; r++ {
+			for r := a.vnniRows(part, lo, hi); r < hi; r++ {
 				w := m.Data[r*rb : (r+1)*rb]
 				for b := 0; b < batch; b++ {
 					out[b*rows+r] = dot(w, a.qs[b*cols:(b+1)*cols], a.d[b*nb:(b+1)*nb])
@@ -208,7 +311,7 @@ func (a *mmArgs) run(lo, hi int) {
 			w := m.Data[r*rb : (r+1)*rb]
 			b := 0
 			for ; b+4 <= batch; b += 4 {
-				xq, xd, bs := a.qs[b*cols:(b+4)*cols], a.d[b*nb:(b+4)*nb], a.bsums[b*cols/16:(b+4)*cols/16]
+				xq, xd, bs := a.kqs[b*cols:(b+4)*cols], a.kd[b*nb:(b+4)*nb], a.bsums[b*cols/16:(b+4)*cols/16]
 				if q6 {
 					dotQ6Kx4(w, xq, xd, bs, cols, nb, &res)
 				} else {
@@ -219,7 +322,7 @@ func (a *mmArgs) run(lo, hi int) {
 				}
 			}
 			for ; b < batch; b++ {
-				out[b*rows+r] = dot(w, a.qs[b*cols:(b+1)*cols], a.d[b*nb:(b+1)*nb], a.bsums[b*cols/16:(b+1)*cols/16])
+				out[b*rows+r] = dot(w, a.kqs[b*cols:(b+1)*cols], a.kd[b*nb:(b+1)*nb], a.bsums[b*cols/16:(b+1)*cols/16])
 			}
 		}
 	}

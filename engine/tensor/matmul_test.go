@@ -337,3 +337,88 @@ func TestPoolAfterClose(t *testing.T) {
 		t.Fatalf("covered %d of 100", n)
 	}
 }
+
+// TestMatMulsMatchesMatMul: products sharing an input computed in one
+// MatMuls call (mixed types, row counts that are not whole tiles) are
+// bitwise what separate MatMul calls give, for every kernel set, worker
+// count and batch; and the call allocates nothing once warm.
+func TestMatMulsMatchesMatMul(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	const cols = 512
+	r := rand.New(rand.NewPCG(41, 42))
+	shapes := []struct {
+		typ  gguf.TensorType
+		rows int
+	}{{gguf.TypeQ8_0, 37}, {gguf.TypeQ4_0, 16}, {gguf.TypeQ8_0, 5}, {gguf.TypeQ4_K, 21}, {gguf.TypeF32, 3}, {gguf.TypeQ6_K, 40}, {gguf.TypeF16, 17}}
+	ms := make([]*Matrix, len(shapes))
+	for i, sh := range shapes {
+		ms[i] = randMatrix(t, r, sh.typ, sh.rows, cols)
+	}
+	for _, vnni := range kernelSets() {
+		for _, workers := range []int{1, 3} {
+			p := newPool(workers, vnni)
+			for _, batch := range []int{1, 5, 40} {
+				x := randVec(r, batch*cols, 1)
+				outs := make([][]float32, len(ms))
+				for i, m := range ms {
+					outs[i] = make([]float32, batch*m.Rows)
+				}
+				p.MatMuls(ms, x, batch, outs)
+				for i, m := range ms {
+					want := make([]float32, batch*m.Rows)
+					p.MatMul(m, x, batch, want)
+					if d := firstDiffBits(outs[i], want); d >= 0 {
+						t.Fatalf("vnni %v workers %d batch %d matrix %d (%v): out[%d] = %v, MatMul %v", vnni, workers, batch, i, m.Type, d, outs[i][d], want[d])
+					}
+				}
+				if n := testing.AllocsPerRun(10, func() { p.MatMuls(ms, x, batch, outs) }); n != 0 {
+					t.Errorf("vnni %v workers %d batch %d: %v allocations per MatMuls", vnni, workers, batch, n)
+				}
+			}
+			p.Close()
+		}
+	}
+}
+
+// TestMatMulsBadArguments: mismatched arguments panic with a message
+// naming the problem; an empty call does nothing.
+func TestMatMulsBadArguments(t *testing.T) {
+	p := NewPool(2)
+	defer p.Close()
+	r := rand.New(rand.NewPCG(43, 44))
+	a := randMatrix(t, r, gguf.TypeQ8_0, 4, 64)
+	b := randMatrix(t, r, gguf.TypeQ8_0, 4, 96)
+	x := randVec(r, 96, 1)
+	cases := []struct {
+		name string
+		f    func()
+		want string
+	}{
+		{"lengths", func() { p.MatMuls([]*Matrix{a, a}, x, 1, [][]float32{make([]float32, 4)}) }, "2 matrices, 1 outputs"},
+		{"columns", func() { p.MatMuls([]*Matrix{a, b}, x, 1, [][]float32{make([]float32, 4), make([]float32, 4)}) }, "64 and 96 columns"},
+		{"short out", func() { p.MatMuls([]*Matrix{a, a}, x, 1, [][]float32{make([]float32, 4), make([]float32, 3)}) }, "needs out of 4"},
+		{"short x", func() { p.MatMuls([]*Matrix{a}, x[:63], 1, [][]float32{make([]float32, 4)}) }, "needs x of 64"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			defer func() {
+				msg := fmt.Sprint(recover())
+				if !strings.Contains(msg, c.want) {
+					t.Fatalf("panic %q, want it to mention %q", msg, c.want)
+				}
+			}()
+			c.f()
+		})
+	}
+	p.MatMuls(nil, x, 1, nil)
+}
+
+// firstDiffBits returns the first index where a and b differ bitwise, or -1.
+func firstDiffBits(a, b []float32) int {
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return i
+		}
+	}
+	return -1
+}

@@ -40,11 +40,12 @@ func quantizeActQ8_0VNNI(x []float32, qs []int8, d []float32, nc []int32, k int3
 	quantQ8_0AVX512(&x[0], &qs[0], &d[0], &nc[0], nb, -k)
 }
 
-// vnniRows computes the whole 16-row tiles of rows [lo,hi) for every batch
-// column with the VNNI kernels and returns the first row it did not compute.
-// a.qs, a.d and a.nc hold the activations quantised by quantizeActQ8_0VNNI.
-func (a *mmArgs) vnniRows(lo, hi int) int {
-	m, rb, cols, rows, batch := a.m, a.rb, a.m.Cols, a.m.Rows, a.batch
+// vnniRows computes the whole 16-row tiles of rows [lo,hi) of part for
+// every batch column with the VNNI kernels and returns the first row it did
+// not compute. a.qs, a.d and part.nc hold the activations quantised by
+// quantizeActQ8_0VNNI and the biases for part's type.
+func (a *mmArgs) vnniRows(part *mmPart, lo, hi int) int {
+	m, rb, cols, rows, batch := part.m, part.rb, part.m.Cols, part.m.Rows, a.batch
 	nb := cols / qk8_0
 	if nb == 0 || hi-lo < vnniTile {
 		return lo
@@ -53,15 +54,15 @@ func (a *mmArgs) vnniRows(lo, hi int) int {
 	_ = m.Data[hi*rb-1]
 	_ = a.qs[batch*cols-1]
 	_ = a.d[batch*nb-1]
-	_ = a.nc[batch*nb-1]
-	_ = a.out[(batch-1)*rows+hi-1]
+	_ = part.nc[batch*nb-1]
+	_ = part.out[(batch-1)*rows+hi-1]
 	q4 := m.Type == gguf.TypeQ4_0
 	r := lo
 	for ; r+vnniTile <= hi; r += vnniTile {
 		if q4 {
-			q4TileVNNI(&m.Data[r*rb], rb, &a.qs[0], cols, &a.d[0], &a.nc[0], nb, nb, batch, &a.out[r], rows)
+			q4TileVNNI(&m.Data[r*rb], rb, &a.qs[0], cols, &a.d[0], &part.nc[0], nb, nb, batch, &part.out[r], rows)
 		} else {
-			q8TileVNNI(&m.Data[r*rb], rb, &a.qs[0], cols, &a.d[0], &a.nc[0], nb, nb, batch, &a.out[r], rows)
+			q8TileVNNI(&m.Data[r*rb], rb, &a.qs[0], cols, &a.d[0], &part.nc[0], nb, nb, batch, &part.out[r], rows)
 		}
 	}
 	return r
