@@ -77,6 +77,9 @@ type Spec struct {
 	Base, Aligned string
 	// Router chooses the router.
 	Router RouterSpec
+	// Built, when set, is the router to use; Router is then ignored (the
+	// caller built it, e.g. a router plugin).
+	Built route.Router
 	// Boundary is "word" (default) or "token".
 	Boundary string
 }
@@ -98,9 +101,12 @@ func Open(ctx context.Context, s Spec, open Opener, log *slog.Logger) (*Pipeline
 	if strings.TrimSpace(s.Base) == "" || strings.TrimSpace(s.Aligned) == "" {
 		return nil, fmt.Errorf("%w: both a base model (--base) and an aligned model (--aligned) are required", ErrSpec)
 	}
-	r, err := BuildRouter(s.Router)
-	if err != nil {
-		return nil, err
+	r := s.Built
+	if r == nil {
+		var err error
+		if r, err = BuildRouter(s.Router); err != nil {
+			return nil, err
+		}
 	}
 	bd, err := decode.ParseBoundary(s.Boundary)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/baco-go/baco/pipeline"
+	"github.com/baco-go/baco/pluginhost"
 )
 
 // Exit codes.
@@ -43,9 +44,10 @@ func usagef(format string, args ...any) error { return usageError{fmt.Errorf(for
 
 // app is the state shared by one invocation's commands (no globals).
 type app struct {
-	io  IO
-	v   *viper.Viper
-	log *slog.Logger
+	io      IO
+	v       *viper.Viper
+	log     *slog.Logger
+	plugins *pluginhost.Host // started on first use, closed by Main
 }
 
 // Main runs bacoctl with args and returns the process exit code.
@@ -57,6 +59,7 @@ func Main(ctx context.Context, args []string, stdio IO) int {
 	root.SetOut(stdio.Out)
 	root.SetErr(stdio.Err)
 	err := root.ExecuteContext(ctx)
+	a.closeHost()
 	if err == nil {
 		return ExitOK
 	}
@@ -92,6 +95,7 @@ func (a *app) rootCmd() *cobra.Command {
 	}
 	root.PersistentFlags().String("config", "", "YAML config file (also BACO_CONFIG)")
 	root.PersistentFlags().String("log-level", "warn", "log level: debug, info, warn, error")
+	root.PersistentFlags().Bool("in-process", false, "load models into this process instead of backend plugin processes")
 	root.AddCommand(a.generateCmd(), a.serveCmd(), a.evalCmd(), a.modelsCmd(), a.pluginsCmd(), a.policyCmd(), a.tokenizeCmd(), a.inspectCmd(), a.versionCmd())
 	return root
 }

@@ -268,3 +268,26 @@ func TestConfigEnvFlagPrecedence(t *testing.T) {
 		t.Fatalf("flag should override env: %q", errOut)
 	}
 }
+
+// TestInProcessEqualsPlugin: the default path serves the model from a
+// backend plugin process (this test binary re-executed, see TestMain);
+// --in-process loads it here. The same seed gives the same JSON trace.
+func TestInProcessEqualsPlugin(t *testing.T) {
+	m := stories(t)
+	args := []string{"generate", "--base", m, "--aligned", m, "--router", "rand:0.5", "--seed", "11", "--n", "3",
+		"--max-tokens", "24", "--json", "--prompt", "Once upon a time", "--log-level", "debug"}
+	code, plugged, errOut := run(t, "", args...)
+	if code != 0 {
+		t.Fatalf("plugin path: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(errOut, "plugin") {
+		t.Fatalf("the default path did not start a plugin; stderr:\n%s", errOut)
+	}
+	code, local, errOut := run(t, "", append(args, "--in-process")...)
+	if code != 0 {
+		t.Fatalf("in process: exit %d: %s", code, errOut)
+	}
+	if plugged != local {
+		t.Fatalf("plugin and in-process outputs differ:\n%s\n%s", plugged, local)
+	}
+}

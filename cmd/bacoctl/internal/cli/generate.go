@@ -138,9 +138,11 @@ func (a *app) generateOptions(cmd *cobra.Command) (*generateOptions, error) {
 	case v.GetBool("raw"):
 		o.alMode = prompt.Spec{Mode: prompt.Raw}
 	}
-	if _, err := pipeline.BuildRouter(o.spec.Router); err != nil {
+	r, err := a.buildRouter(cmd.Context(), o.spec.Router)
+	if err != nil {
 		return nil, err
 	}
+	o.spec.Built = r
 	return o, nil
 }
 

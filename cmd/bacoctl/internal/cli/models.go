@@ -2,16 +2,97 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"strings"
 
 	"github.com/baco-go/baco/core/backend"
+	"github.com/baco-go/baco/core/route"
+	"github.com/baco-go/baco/hub"
 	"github.com/baco-go/baco/pipeline"
+	"github.com/baco-go/baco/pluginhost"
+	"github.com/baco-go/baco/plugins/backends/gguf/ggufbackend"
+	"github.com/baco-go/baco/sdk/plugin"
 )
 
-// opener resolves model references for this invocation: a .gguf file, a
+// opener resolves model references for this invocation. A .gguf file, a
 // Hugging Face model folder or an hf:REPO reference (pulled on first use)
-// loads into the embedded engine.
+// is served by the gguf backend plugin — bacoctl re-executing itself, or a
+// baco-backend-gguf found in a plugin directory — unless --in-process loads
+// it into this process. NAME:PARAMS starts the backend plugin NAME, e.g.
+// llamacpp:http://127.0.0.1:8080.
 func (a *app) opener() pipeline.Opener {
 	return func(ctx context.Context, ref string) (backend.Backend, error) {
-		return a.loadModel(ctx, ref)
+		if isPluginRef(ref) {
+			h, err := a.host()
+			if err != nil {
+				return nil, err
+			}
+			return a.pluginOpener(h)(ctx, ref)
+		}
+		if a.v.GetBool("in-process") {
+			return a.loadModel(ctx, ref)
+		}
+		path, err := a.resolveModel(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		h, err := a.host()
+		if err != nil {
+			return nil, err
+		}
+		p := ggufbackend.Params{Model: path, ContextLen: a.v.GetInt("context-len"), Threads: a.v.GetInt("threads")}
+		return h.Backend(ctx, ggufbackend.Name, p.Encode())
 	}
+}
+
+// isPluginRef reports whether ref names a backend plugin with parameters
+// (NAME:PARAMS) rather than a file, folder or hub reference.
+func isPluginRef(ref string) bool {
+	name, _, ok := strings.Cut(ref, ":")
+	return ok && !hub.IsHubRef(ref) && !fileExists(ref) && !strings.HasSuffix(strings.ToLower(ref), ".gguf") &&
+		!strings.ContainsAny(name, `/\.`)
+}
+
+// host returns this invocation's plugin host, starting it on first use;
+// Main closes it when the command is done.
+func (a *app) host() (*pluginhost.Host, error) {
+	if a.plugins != nil {
+		return a.plugins, nil
+	}
+	h, err := a.pluginHost()
+	if err != nil {
+		return nil, err
+	}
+	a.plugins = h
+	return h, nil
+}
+
+// closeHost stops every plugin process this invocation started.
+func (a *app) closeHost() {
+	if a.plugins != nil {
+		a.plugins.Close()
+		a.plugins = nil
+	}
+}
+
+// buildRouter compiles the router of spec: a built-in router, a rule or a
+// policy file in process, or else a router plugin of that name (for
+// example a third-party "warmup:8:0.3").
+func (a *app) buildRouter(ctx context.Context, spec pipeline.RouterSpec) (route.Router, error) {
+	r, err := pipeline.BuildRouter(spec)
+	if err == nil || spec.Name == "" {
+		return r, err
+	}
+	name, _, _ := strings.Cut(spec.Name, ":")
+	if _, builtin := route.Lookup(name); builtin {
+		return nil, err
+	}
+	h, herr := a.host()
+	if herr != nil {
+		return nil, errors.Join(err, herr)
+	}
+	if _, ferr := h.Find(plugin.KindRouter, name); ferr != nil {
+		return nil, err // the built-in error lists the valid names
+	}
+	return pluginRouter(ctx, h, spec.Name)
 }

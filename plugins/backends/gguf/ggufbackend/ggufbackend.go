@@ -25,7 +25,7 @@ const Name = "gguf"
 
 // Params are the gguf backend's parameters.
 type Params struct {
-	// Model is the path of the .gguf file.
+	// Model is the path of the .gguf file or Hugging Face model folder.
 	Model string `json:"model"`
 	// ContextLen overrides the context length (0: the model's).
 	ContextLen int `json:"context_len,omitempty"`
@@ -78,7 +78,7 @@ func Factory(log *slog.Logger) plugin.BackendFactory {
 		if p.Threads > 0 {
 			opts = append(opts, engine.WithThreads(p.Threads))
 		}
-		e, err := engine.Load(p.Model, opts...)
+		e, err := engine.LoadPath(p.Model, opts...)
 		if err != nil {
 			return nil, err
 		}
