@@ -279,11 +279,13 @@ func (c *modelCache) opener() pipeline.Opener {
 	}
 }
 
+// close closes every loaded model once; later calls do nothing.
 func (c *modelCache) close() error {
 	var errs []error
 	for _, ref := range c.order {
 		errs = append(errs, c.loaded[ref].Close())
 	}
+	c.order, c.loaded = nil, map[string]backend.Backend{}
 	return errors.Join(errs...)
 }
 
@@ -374,6 +376,11 @@ func (a *app) runServe(cmd *cobra.Command, _ []string) error {
 	}
 	fmt.Fprintf(a.io.Err, "bacoctl: serving %s on http://%s\n", strings.Join(names, ", "), ln.Addr())
 	err = srv.Serve(ctx, ln)
+	// Stop the models and their plugin processes before saying so.
+	if cerr := cache.close(); cerr != nil {
+		a.log.Warn("closing models", "err", cerr)
+	}
+	a.closeHost()
 	fmt.Fprintln(a.io.Err, "bacoctl: server stopped")
 	return err
 }
