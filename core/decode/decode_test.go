@@ -178,14 +178,7 @@ func TestWordBoundaryGating(t *testing.T) {
 	n := len(backendtest.Vocab())
 	// Aligned always wants to continue a word ("ing", id 16) after "▁cat"
 	// (id 7) and otherwise emits "▁cat"; base always emits "▁dog" (8).
-	peak := func(id int) []float32 {
-		l := make([]float32, n)
-		for i := range l {
-			l[i] = -20
-		}
-		l[id] = 10
-		return l
-	}
+	peak := func(id int) []float32 { return peakLogits(n, id, -20, 10) }
 	a := backendtest.New("aligned", func(ctx []int32) []float32 {
 		if ctx[len(ctx)-1] == 7 {
 			return peak(16)
@@ -222,14 +215,7 @@ func TestWordBoundaryGating(t *testing.T) {
 
 func TestWordBoundaryGatingAllowsSwitchAtWordStart(t *testing.T) {
 	n := len(backendtest.Vocab())
-	peak := func(id int) []float32 {
-		l := make([]float32, n)
-		for i := range l {
-			l[i] = -20
-		}
-		l[id] = 10
-		return l
-	}
+	peak := func(id int) []float32 { return peakLogits(n, id, -20, 10) }
 	a := backendtest.New("aligned", func(ctx []int32) []float32 { return peak(7) }) // always "▁cat"
 	b := backendtest.New("base", func(ctx []int32) []float32 { return peak(8) })    // always "▁dog"
 	r := funcRouter{f: func(v route.View) float64 { return float64(v.Pos % 2) }}
@@ -335,14 +321,7 @@ func TestCancellation(t *testing.T) {
 
 func TestMixtureUsesBothModels(t *testing.T) {
 	n := len(backendtest.Vocab())
-	peak := func(id int) []float32 {
-		l := make([]float32, n)
-		for i := range l {
-			l[i] = -50
-		}
-		l[id] = 50
-		return l
-	}
+	peak := func(id int) []float32 { return peakLogits(n, id, -50, 50) }
 	a := backendtest.New("aligned", func(ctx []int32) []float32 { return peak(7) })
 	b := backendtest.New("base", func(ctx []int32) []float32 { return peak(8) })
 	d := newDecoder(t, b, a, funcRouter{f: func(route.View) float64 { return 0.25 }}, BoundaryWord)
@@ -412,14 +391,7 @@ func TestBadRequests(t *testing.T) {
 // vocabulary, where "Ġ" marks a leading space and "Ċ" a newline.
 func TestWordBoundaryGatingBPE(t *testing.T) {
 	vocab := []string{"<|endoftext|>", "<s>", "</s>", "Ġcat", "ing", "Ġdog", "Ċ", ",", "s"}
-	peak := func(id int) []float32 {
-		l := make([]float32, len(vocab))
-		for i := range l {
-			l[i] = -20
-		}
-		l[id] = 10
-		return l
-	}
+	peak := func(id int) []float32 { return peakLogits(len(vocab), id, -20, 10) }
 	// Aligned: "Ġcat" → "ing" → "Ċ" → "Ġcat" ...; base always "Ġdog".
 	next := map[int32]int{1: 3, 3: 4, 4: 6, 6: 3}
 	a := backendtest.New("aligned", func(ctx []int32) []float32 { return peak(next[ctx[len(ctx)-1]]) })
@@ -450,4 +422,14 @@ func TestWordBoundaryGatingBPE(t *testing.T) {
 	if tr := res.Samples[0].Trace; !tr[1].Gated || tr[2].Gated || tr[2].Source != route.Base {
 		t.Fatalf("trace %+v", tr)
 	}
+}
+
+// peakLogits are logits of size n: lo everywhere but hi at id.
+func peakLogits(n, id int, lo, hi float32) []float32 {
+	l := make([]float32, n)
+	for i := range l {
+		l[i] = lo
+	}
+	l[id] = hi
+	return l
 }

@@ -1,42 +1,16 @@
 package cli
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/spf13/viper"
-
-	"github.com/baco-go/baco/pipeline"
 )
 
-// runEvalCmd runs bacoctl with the eval command registered (whether or not
-// the root registers it yet) and returns the exit code Main would return.
+// runEvalCmd runs bacoctl like Main.
 func runEvalCmd(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	a := &app{io: IO{In: strings.NewReader(""), Out: &out, Err: &errb}, v: viper.New()}
-	root := a.rootCmd()
-	if c, _, err := root.Find([]string{"eval"}); err != nil || c == root {
-		root.AddCommand(a.evalCmd())
-	}
-	root.SetArgs(args)
-	root.SetOut(&out)
-	root.SetErr(&errb)
-	err := root.ExecuteContext(context.Background())
-	if err == nil {
-		return ExitOK, out.String(), errb.String()
-	}
-	errb.WriteString("bacoctl: " + err.Error() + "\n")
-	var ue usageError
-	if errors.As(err, &ue) || errors.Is(err, pipeline.ErrSpec) || isFlagError(err) {
-		return ExitUsage, out.String(), errb.String()
-	}
-	return ExitFailure, out.String(), errb.String()
+	return run(t, "", args...)
 }
 
 func writeFile(t *testing.T, dir, name, body string) string {

@@ -21,33 +21,10 @@ import (
 	"github.com/baco-go/baco/hub/hubtest"
 )
 
-// runModels runs bacoctl like Main, with the models command registered
-// when the root does not have it yet.
+// runModels runs bacoctl like Main.
 func runModels(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	a := &app{io: IO{In: strings.NewReader(""), Out: &out, Err: &errb}, v: viper.New()}
-	root := a.rootCmd()
-	registered := false
-	for _, c := range root.Commands() {
-		registered = registered || c.Name() == "models"
-	}
-	if !registered {
-		root.AddCommand(a.modelsCmd())
-	}
-	root.SetArgs(args)
-	root.SetOut(&out)
-	root.SetErr(&errb)
-	err := root.ExecuteContext(context.Background())
-	if err == nil {
-		return ExitOK, out.String(), errb.String()
-	}
-	errb.WriteString("bacoctl: " + err.Error() + "\n")
-	var ue usageError
-	if errors.As(err, &ue) || isFlagError(err) {
-		return ExitUsage, out.String(), errb.String()
-	}
-	return ExitFailure, out.String(), errb.String()
+	return run(t, "", args...)
 }
 
 // testApp is an app for calling resolveModel and friends directly.
