@@ -259,10 +259,7 @@ func (m *Model) swiGLURange(lo, hi int) {
 	ff := m.cfg.FFDim
 	g := m.s.gate[lo*ff : hi*ff]
 	u := m.s.up[lo*ff : hi*ff]
-	u = u[:len(g)]
-	for i, x := range g {
-		g[i] = x / (1 + exp32(-x)) * u[i]
-	}
+	tensor.SwiGLUF32(g, u)
 }
 
 // ropeTables fills the cos/sin tables of every row's position.
@@ -429,10 +426,9 @@ func softmaxScaled(x []float32, scale float32) {
 		x[i] = v
 		maxv = max(maxv, v)
 	}
+	tensor.ExpF32(x, maxv)
 	var sum float64
-	for i, v := range x {
-		e := exp32(v - maxv)
-		x[i] = e
+	for _, e := range x {
 		sum += float64(e)
 	}
 	inv := float32(1 / sum)

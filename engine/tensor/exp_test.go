@@ -1,4 +1,4 @@
-package llama
+package tensor
 
 import (
 	"math"
@@ -30,5 +30,53 @@ func TestExp32(t *testing.T) {
 	}
 	if got := exp32(float32(math.NaN())); got == got {
 		t.Errorf("exp32(NaN) = %g", got)
+	}
+}
+
+// expInputs covers exp32's whole domain: a dense sweep, the edges of the
+// special cases (−104, 88.8 and their float32 neighbours), results in the
+// float32 subnormal range, zeros, infinities and NaN.
+func expInputs() []float32 {
+	var xs []float32
+	for x := float32(-110); x < 95; x += 0.0371 {
+		xs = append(xs, x)
+	}
+	for _, e := range []float32{-104, 88.8, -87.3, -100.5, -103.99} {
+		xs = append(xs, e, math.Nextafter32(e, -1000), math.Nextafter32(e, 1000))
+	}
+	inf := float32(math.Inf(1))
+	xs = append(xs, 0, float32(math.Copysign(0, -1)), inf, -inf, float32(math.NaN()), 1e-30, -1e-30)
+	return xs
+}
+
+// TestExpF32MatchesExp32: the vector exponential and SwiGLU are bitwise
+// exp32 and the scalar SwiGLU formula, for every length (vector body and
+// scalar tail).
+func TestExpF32MatchesExp32(t *testing.T) {
+	xs := expInputs()
+	for _, n := range []int{len(xs), 7, 9, 16} {
+		in := xs[:n]
+		for _, shift := range []float32{0, 2.5, -3} {
+			got := append([]float32(nil), in...)
+			ExpF32(got, shift)
+			for i, x := range in {
+				want := exp32(x - shift)
+				if math.Float32bits(got[i]) != math.Float32bits(want) && !(got[i] != got[i] && want != want) {
+					t.Fatalf("ExpF32(%g, shift %g) = %g, exp32 %g", x, shift, got[i], want)
+				}
+			}
+		}
+		u := make([]float32, n)
+		for i := range u {
+			u[i] = float32(i%13) - 6.5
+		}
+		got := append([]float32(nil), in...)
+		SwiGLUF32(got, u)
+		for i, x := range in {
+			want := x / (1 + exp32(-x)) * u[i]
+			if math.Float32bits(got[i]) != math.Float32bits(want) && !(got[i] != got[i] && want != want) {
+				t.Fatalf("SwiGLUF32(%g)·%g = %g, want %g", x, u[i], got[i], want)
+			}
+		}
 	}
 }

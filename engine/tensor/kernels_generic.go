@@ -65,3 +65,7 @@ func (a *mmArgs) vnniRows(part *mmPart, lo, hi int) int { return lo }
 func dotsF32(q, k []float32, stride int, out []float32) { dotsF32Go(q, k, stride, out) }
 
 func mixF32(y, w, v []float32, stride int) { mixF32Go(y, w, v, stride) }
+
+func expF32(x []float32, shift float32) { expF32Go(x, shift) }
+
+func swiGLUF32(g, u []float32) { swiGLUF32Go(g, u) }
