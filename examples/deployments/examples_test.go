@@ -4,6 +4,7 @@ package deployments
 
 import (
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,8 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/baco-go/baco/pipeline"
-	"github.com/baco-go/baco/plugins/backends/llamacpp/llamacppbackend"
-	"github.com/baco-go/baco/plugins/backends/openai/openaibackend"
+	"github.com/baco-go/baco/plugins/backends/httpbackends"
 )
 
 type config struct {
@@ -49,15 +49,18 @@ func TestExamples(t *testing.T) {
 				t.Fatalf("no models or pipelines")
 			}
 			for name, m := range c.Models {
+				if env, ok := m.Params["api_key_env"].(string); ok {
+					t.Setenv(env, "example-key") // the plugin reads the key from there
+				}
 				params, err := json.Marshal(m.Params)
 				if err != nil {
 					t.Fatal(err)
 				}
 				switch m.Backend {
-				case llamacppbackend.Name:
-					_, err = llamacppbackend.ParseParams(string(params))
-				case openaibackend.Name:
-					_, err = openaibackend.ParseParams(string(params))
+				case httpbackends.LlamaCppName:
+					_, err = httpbackends.ParseLlamaCpp(string(params), slog.Default())
+				case httpbackends.OpenAIName:
+					_, err = httpbackends.ParseOpenAI(string(params), slog.Default())
 				default:
 					t.Errorf("model %s: unknown backend %q", name, m.Backend)
 				}
