@@ -313,3 +313,74 @@ func TestWaitsForLoadingModel(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestVocabularyFallbacks reads the vocabulary from a server that refuses
+// id lists on /tokenize (bacoctl serve's llama.cpp endpoints take text
+// only) and will not list the whole vocabulary in one /completion: the
+// texts then come from /detokenize one id at a time and the control
+// tokens from their text. On stories260K the result is still exact.
+func TestVocabularyFallbacks(t *testing.T) {
+	// The texts, from the recorded /tokenize of all 512 ids.
+	var texts []string
+	for _, ex := range remotetest.Load(t, recording) {
+		if ex.Path != "/tokenize" || !bytes.Contains(ex.Request, []byte(`"with_pieces":true`)) {
+			continue
+		}
+		var r struct {
+			Tokens []piece `json:"tokens"`
+		}
+		if err := json.Unmarshal(ex.Response, &r); err != nil || len(r.Tokens) != 512 {
+			continue
+		}
+		for _, p := range r.Tokens {
+			s, err := p.text()
+			if err != nil {
+				t.Fatal(err)
+			}
+			texts = append(texts, s)
+		}
+	}
+	if len(texts) != 512 {
+		t.Fatalf("recording holds %d texts", len(texts))
+	}
+	var detok atomic.Int32
+	fs := newFaultServer(t, map[string]override{
+		"/tokenize": func(w http.ResponseWriter, body, rec []byte) {
+			if bytes.Contains(body, []byte(`"content":[`)) {
+				w.WriteHeader(400)
+				w.Write([]byte(`{"error":{"message":"content: wrong JSON type array","type":"invalid_request_error"}}`))
+				return
+			}
+			w.Write(rec)
+		},
+	})
+	// /detokenize is not in the recording: answer it from the texts.
+	fs.rep.SetOverride(func(w http.ResponseWriter, r *http.Request, body, rec []byte) bool {
+		switch {
+		case r.URL.Path == "/detokenize":
+			detok.Add(1)
+			var req struct{ Tokens []int32 }
+			json.Unmarshal(body, &req)
+			var sb strings.Builder
+			for _, id := range req.Tokens {
+				sb.WriteString(texts[id])
+			}
+			json.NewEncoder(w).Encode(map[string]string{"content": sb.String()})
+			return true
+		case r.URL.Path == "/completion" && isProbe(body):
+			w.WriteHeader(400)
+			w.Write([]byte(`{"error":{"message":"n_probs 512: want 0..20"}}`))
+			return true
+		}
+		return false
+	})
+	b := fs.connect(t, Options{})
+	e := loadEngine(t)
+	ei, _ := e.Info(context.Background())
+	if b.info.Fingerprint != ei.Fingerprint || len(b.info.ControlIDs) != 2 || b.info.BOS != 1 || b.info.EOS != 2 {
+		t.Errorf("vocabulary through the fallbacks: %+v", b.info)
+	}
+	if detok.Load() != 512 {
+		t.Errorf("%d /detokenize requests, want one per id (512)", detok.Load())
+	}
+}

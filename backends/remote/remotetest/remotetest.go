@@ -197,13 +197,14 @@ func (r *Replayer) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	ex, ok := r.byKey[k]
 	r.mu.Lock()
 	r.hits[req.URL.Path]++
+	override := r.override
 	r.mu.Unlock()
-	if r.override != nil {
+	if override != nil {
 		var rec []byte
 		if ok {
 			rec = ex.Response
 		}
-		if r.override(w, req, body, rec) {
+		if override(w, req, body, rec) {
 			return
 		}
 	}
@@ -226,6 +227,18 @@ func (r *Replayer) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	w.Write(ex.Response)
+}
+
+// SetOverride puts o in front of the current override: o answers first,
+// and the requests it declines go to the previous override, then to the
+// recording.
+func (r *Replayer) SetOverride(o Override) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	prev := r.override
+	r.override = func(w http.ResponseWriter, req *http.Request, body, rec []byte) bool {
+		return o(w, req, body, rec) || (prev != nil && prev(w, req, body, rec))
+	}
 }
 
 // Hits is how many requests reached path.
