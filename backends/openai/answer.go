@@ -41,6 +41,7 @@ const (
 	keysText                // texts, mapped back through the vocabulary
 )
 
+// String names the kind for logs ("ids" or "text").
 func (k keyKind) String() string {
 	if k == keysText {
 		return "text"

@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -66,7 +67,8 @@ type Options struct {
 	Organization string
 	// Model is the served model id (default: the first of /v1/models).
 	Model string
-	// Name is the model name Info reports (default: Model).
+	// Name is the model name Info reports (default: Model; the file name
+	// when Model is a GGUF path, as llama-server lists it).
 	Name string
 	// MaxTopK is the most top logprobs the server returns (default
 	// DefaultMaxTopK; vLLM: its --max-logprobs).
@@ -209,6 +211,9 @@ func New(ctx context.Context, o Options) (*Backend, error) {
 	info.Name = o.Name
 	if info.Name == "" {
 		info.Name = b.model
+		if strings.HasSuffix(b.model, ".gguf") { // llama-server lists the file's path
+			info.Name = path.Base(strings.ReplaceAll(b.model, "\\", "/"))
+		}
 	}
 	info.Caps = backend.Caps{MaxTopK: b.maxTopK, TokenPrompts: b.tokens}
 	b.info = info

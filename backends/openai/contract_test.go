@@ -35,9 +35,10 @@ var recordings = []struct {
 	name, file string
 	model      string
 	keys       keyKind
+	infoName   string
 }{
-	{"llama-server", "testdata/llama-server-v1.jsonl", "", keysIDs}, // "": the first model listed
-	{"bacoctl-serve", "testdata/bacoctl-serve.jsonl", "stories260K", keysText},
+	{"llama-server", "testdata/llama-server-v1.jsonl", "", keysIDs, "stories260K.gguf"}, // "": the first model listed
+	{"bacoctl-serve", "testdata/bacoctl-serve.jsonl", "stories260K", keysText, "stories260K"},
 }
 
 // observed is what one run of the contract scenario saw.
@@ -110,8 +111,11 @@ func runScenario(t *testing.T, url, model string) *observed {
 	return o
 }
 
-func (o *observed) check(t *testing.T, keys keyKind) {
+func (o *observed) check(t *testing.T, keys keyKind, name string) {
 	t.Helper()
+	if o.info.Name != name {
+		t.Errorf("name %q, want %q", o.info.Name, name)
+	}
 	if o.keys != keys {
 		t.Errorf("candidates named by %v, want %v", o.keys, keys)
 	}
@@ -159,7 +163,7 @@ func TestContractReplay(t *testing.T) {
 		t.Run(r.name, func(t *testing.T) {
 			rep := remotetest.Replay(t, r.file, nil)
 			o := runScenario(t, rep.URL, r.model)
-			o.check(t, r.keys)
+			o.check(t, r.keys, r.infoName)
 		})
 	}
 }
@@ -180,7 +184,7 @@ func TestRecord(t *testing.T) {
 			}
 			url, rec := remotetest.Record(t, live)
 			o := runScenario(t, url, r.model)
-			o.check(t, r.keys)
+			o.check(t, r.keys, r.infoName)
 			if t.Failed() {
 				t.Fatal("not saving a recording that fails its checks")
 			}

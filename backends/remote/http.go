@@ -56,6 +56,7 @@ type HTTPError struct {
 	Message string
 }
 
+// Error says the request, the status and the server's message.
 func (e *HTTPError) Error() string {
 	msg := e.Message
 	if msg == "" {

@@ -20,6 +20,7 @@ type quickAckConn struct {
 	raw syscall.RawConn
 }
 
+// Read re-arms TCP_QUICKACK, then reads.
 func (c *quickAckConn) Read(p []byte) (int, error) {
 	c.raw.Control(func(fd uintptr) {
 		syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, tcpQuickAck, 1) // best effort

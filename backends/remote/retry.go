@@ -36,6 +36,7 @@ type Transient struct {
 	After time.Duration
 }
 
+// Error is the underlying error's message.
 func (e *Transient) Error() string { return e.Err.Error() }
 
 // Unwrap returns the underlying error.
