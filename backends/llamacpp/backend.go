@@ -24,6 +24,10 @@ import (
 	"github.com/baco-go/baco/core/dist"
 )
 
+// MaxVocab bounds the vocabulary size a server may claim (the largest
+// real vocabularies hold about 262k tokens): the backend allocates per id.
+const MaxVocab = 1 << 21
+
 // DefaultTopK is how many candidates a step returns when its StepInput
 // asks for 0.
 const DefaultTopK = 40
@@ -121,6 +125,9 @@ func New(ctx context.Context, o Options) (*Backend, error) {
 		return fail("models", fmt.Errorf("GET /v1/models gives no vocabulary size (meta.n_vocab); is this a llama.cpp server?"))
 	}
 	meta := models[0].Meta
+	if meta.NVocab > MaxVocab {
+		return fail("models", fmt.Errorf("the server claims %d tokens, more than the %d baco accepts", meta.NVocab, MaxVocab))
+	}
 	nctx := props.DefaultGenerationSettings.NCtx
 	if nctx < 2 {
 		return fail("props", fmt.Errorf("context size %d per slot", nctx))

@@ -193,6 +193,7 @@ func TestNewRefusesOtherServers(t *testing.T) {
 		want string
 	}{
 		{"no vocabulary size", "/v1/models", `{"data":[{"id":"gpt-x"}]}`, "no vocabulary size"},
+		{"absurd vocabulary", "/v1/models", `{"data":[{"id":"m","meta":{"vocab_type":1,"n_vocab":2000000000}}]}`, "more than the 2097152 baco accepts"},
 		{"props not JSON", "/props", `<html>not here</html>`, "malformed JSON"},
 		{"props 404", "/props", "", "HTTP 404"},
 		{"unhealthy", "/health", `{"status":"loading"}`, `status "loading"`},
