@@ -408,7 +408,7 @@ func (m *Model) attentionRange(lo, hi int) {
 			for j := range group {
 				scj := sc[j*n : (j+1)*n]
 				tensor.DotsF32(qs[j*hd:(j+1)*hd], K, kvDim, scj)
-				softmaxScaled(scj, scale)
+				tensor.SoftmaxF32(scj, scale)
 			}
 			clear(os)
 			for j := range group {
@@ -418,21 +418,3 @@ func (m *Model) attentionRange(lo, hi int) {
 	}
 }
 
-// softmaxScaled replaces x with softmax(scale·x).
-func softmaxScaled(x []float32, scale float32) {
-	maxv := float32(math.Inf(-1))
-	for i, v := range x {
-		v *= scale
-		x[i] = v
-		maxv = max(maxv, v)
-	}
-	tensor.ExpF32(x, maxv)
-	var sum float64
-	for _, e := range x {
-		sum += float64(e)
-	}
-	inv := float32(1 / sum)
-	for i := range x {
-		x[i] *= inv
-	}
-}

@@ -52,3 +52,68 @@ func swiGLUF32Go(g, u []float32) {
 		g[i] = x / (1 + exp32(-x)) * u[i]
 	}
 }
+
+// SoftmaxF32 replaces x with softmax(scale·x): v = scale·x[i] in float32,
+// e = e^(v − max v) as ExpF32 computes it, then e·float32(1/Σe) with the
+// sum in float64 (eight running sums over the whole groups of eight, then
+// the rest in order), bitwise the same on every path. NaN inputs give
+// unspecified results.
+func SoftmaxF32(x []float32, scale float32) {
+	if len(x) == 0 {
+		return
+	}
+	n8 := len(x) &^ 7
+	maxv := float32(math.Inf(-1))
+	if n8 > 0 {
+		maxv = scaleMaxF32(x[:n8], scale)
+	}
+	for i := n8; i < len(x); i++ {
+		v := x[i] * scale
+		x[i] = v
+		maxv = max(maxv, v)
+	}
+	var sum float64
+	if n8 > 0 {
+		sum = expSumF32(x[:n8], maxv)
+	}
+	for i := n8; i < len(x); i++ {
+		e := exp32(x[i] - maxv)
+		x[i] = e
+		sum += float64(e)
+	}
+	inv := float32(1 / sum)
+	scaleF32(x, inv)
+}
+
+// scaleMaxF32Go multiplies x (a whole number of groups of 8) by scale and
+// returns the largest product.
+func scaleMaxF32Go(x []float32, scale float32) float32 {
+	m := float32(math.Inf(-1))
+	for i, v := range x {
+		v *= scale
+		x[i] = v
+		m = max(m, v)
+	}
+	return m
+}
+
+// expSumF32Go replaces x (a whole number of groups of 8) with
+// exp32(x − shift) and returns their sum: eight float64 running sums, lane
+// l collecting elements l, l+8, …, combined as ((s0+s4)+(s2+s6)) +
+// ((s1+s5)+(s3+s7)).
+func expSumF32Go(x []float32, shift float32) float64 {
+	var s [8]float64
+	for i, v := range x {
+		e := exp32(v - shift)
+		x[i] = e
+		s[i%8] += float64(e)
+	}
+	return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]))
+}
+
+// scaleF32Go multiplies every x[i] by a.
+func scaleF32Go(x []float32, a float32) {
+	for i := range x {
+		x[i] *= a
+	}
+}

@@ -55,3 +55,39 @@ func swiGLUF32(g, u []float32) {
 	}
 	swiGLUF32Go(g[n8:], u[n8:])
 }
+
+//go:noescape
+func scaleMaxF32AVX2(x *float32, n int, scale float32) float32
+
+//go:noescape
+func expSumF32AVX2(x *float32, n int, shift float32, tab *[11][4]uint64) float64
+
+//go:noescape
+func scaleF32AVX2(x *float32, n int, a float32)
+
+// scaleMaxF32 is scaleMaxF32Go (len(x) a positive multiple of 8).
+func scaleMaxF32(x []float32, scale float32) float32 {
+	if !haveSIMD {
+		return scaleMaxF32Go(x, scale)
+	}
+	return scaleMaxF32AVX2(&x[0], len(x), scale)
+}
+
+// expSumF32 is expSumF32Go (len(x) a positive multiple of 8).
+func expSumF32(x []float32, shift float32) float64 {
+	if !haveSIMD {
+		return expSumF32Go(x, shift)
+	}
+	return expSumF32AVX2(&x[0], len(x), shift, &expTab)
+}
+
+// scaleF32 is scaleF32Go: the multiple-of-8 prefix in assembly.
+func scaleF32(x []float32, a float32) {
+	n8 := len(x) &^ 7
+	if haveSIMD && n8 > 0 {
+		scaleF32AVX2(&x[0], n8, a)
+	} else {
+		n8 = 0
+	}
+	scaleF32Go(x[n8:], a)
+}

@@ -116,3 +116,82 @@ sloop:
 sdone:
 	VZEROUPPER
 	RET
+
+// func scaleMaxF32AVX2(x *float32, n int, scale float32) float32
+// x[i] *= scale for i < n (a positive multiple of 8); returns the maximum.
+TEXT ·scaleMaxF32AVX2(SB), NOSPLIT, $0-28
+	MOVQ         x+0(FP), SI
+	MOVQ         n+8(FP), CX
+	VBROADCASTSS scale+16(FP), Y12
+	MOVL         $0xFF800000, AX
+	MOVQ         AX, X0
+	VBROADCASTSS X0, Y0
+	SHRQ         $3, CX
+
+mloop:
+	VMULPS  (SI), Y12, Y1
+	VMOVUPS Y1, (SI)
+	VMAXPS  Y1, Y0, Y0
+	ADDQ    $32, SI
+	DECQ    CX
+	JNZ     mloop
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS       X1, X0, X0
+	VPERMILPS    $0x4E, X0, X1
+	VMAXPS       X1, X0, X0
+	VPERMILPS    $0xB1, X0, X1
+	VMAXPS       X1, X0, X0
+	VZEROUPPER
+	MOVSS        X0, ret+24(FP)
+	RET
+
+// func expSumF32AVX2(x *float32, n int, shift float32, tab *[11][4]uint64) float64
+// x[i] = exp32(x[i] − shift) for i < n (a positive multiple of 8); returns
+// their sum as expSumF32Go orders it.
+TEXT ·expSumF32AVX2(SB), NOSPLIT, $0-40
+	MOVQ         x+0(FP), SI
+	MOVQ         n+8(FP), CX
+	EXPCONST
+	VBROADCASTSS shift+16(FP), Y12
+	VXORPD       Y9, Y9, Y9
+	VXORPD       Y10, Y10, Y10
+	SHRQ         $3, CX
+
+xloop:
+	VMOVUPS   (SI), Y0
+	VSUBPS    Y12, Y0, Y0
+	EXP8
+	VMOVUPS   Y7, (SI)
+	VCVTPS2PD X7, Y1
+	VADDPD    Y1, Y9, Y9
+	VEXTRACTF128 $1, Y7, X7
+	VCVTPS2PD X7, Y1
+	VADDPD    Y1, Y10, Y10
+	ADDQ      $32, SI
+	DECQ      CX
+	JNZ       xloop
+	VADDPD       Y10, Y9, Y9       // a_l = s_l + s_{l+4}
+	VEXTRACTF128 $1, Y9, X10
+	VADDPD       X10, X9, X9       // [a0+a2, a1+a3]
+	VPERMILPD    $1, X9, X10
+	VADDSD       X10, X9, X9       // (a0+a2) + (a1+a3)
+	VZEROUPPER
+	MOVSD        X9, ret+32(FP)
+	RET
+
+// func scaleF32AVX2(x *float32, n int, a float32)
+// x[i] *= a for i < n (a positive multiple of 8).
+TEXT ·scaleF32AVX2(SB), NOSPLIT, $0-20
+	MOVQ         x+0(FP), SI
+	MOVQ         n+8(FP), CX
+	VBROADCASTSS a+16(FP), Y12
+	SHRQ         $3, CX
+
+sclloop:
+	VMULPS  (SI), Y12, Y1
+	VMOVUPS Y1, (SI)
+	ADDQ    $32, SI
+	DECQ    CX
+	JNZ     sclloop
+	VZEROUPPER
+	RET

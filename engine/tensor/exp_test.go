@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -79,4 +80,41 @@ func TestExpF32MatchesExp32(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestSoftmaxF32: the vector passes are bitwise their portable forms, and
+// the result matches a float64 softmax to float32 accuracy, for lengths
+// with and without a tail.
+func TestSoftmaxF32(t *testing.T) {
+	r := rand.New(rand.NewPCG(51, 52))
+	for _, n := range []int{1, 7, 8, 9, 64, 1000} {
+		x := randVec(r, n, 3)
+		x[n/2] = 40 // a dominant score
+		const scale = 0.125
+		if n8 := n &^ 7; n8 > 0 {
+			a, b := append([]float32(nil), x[:n8]...), append([]float32(nil), x[:n8]...)
+			ma, mb := scaleMaxF32(a, scale), scaleMaxF32Go(b, scale)
+			sa, sb := expSumF32(a, ma), expSumF32Go(b, mb)
+			if ma != mb || sa != sb || firstDiffBits(a, b) >= 0 {
+				t.Fatalf("n %d: vector passes (max %v, sum %v) differ from portable (max %v, sum %v)", n, ma, sa, mb, sb)
+			}
+		}
+		got := append([]float32(nil), x...)
+		SoftmaxF32(got, scale)
+		maxv := math.Inf(-1)
+		for _, v := range x {
+			maxv = math.Max(maxv, float64(v)*scale)
+		}
+		var sum float64
+		for _, v := range x {
+			sum += math.Exp(float64(v)*scale - maxv)
+		}
+		for i, v := range x {
+			want := math.Exp(float64(v)*scale-maxv) / sum
+			if e := math.Abs(float64(got[i]) - want); e > 1e-6*want+1e-30 {
+				t.Fatalf("n %d: softmax[%d] = %v, want %v", n, i, got[i], want)
+			}
+		}
+	}
+	SoftmaxF32(nil, 1)
 }

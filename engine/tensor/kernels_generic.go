@@ -69,3 +69,9 @@ func mixF32(y, w, v []float32, stride int) { mixF32Go(y, w, v, stride) }
 func expF32(x []float32, shift float32) { expF32Go(x, shift) }
 
 func swiGLUF32(g, u []float32) { swiGLUF32Go(g, u) }
+
+func scaleMaxF32(x []float32, scale float32) float32 { return scaleMaxF32Go(x, scale) }
+
+func expSumF32(x []float32, shift float32) float64 { return expSumF32Go(x, shift) }
+
+func scaleF32(x []float32, a float32) { scaleF32Go(x, a) }
