@@ -417,4 +417,3 @@ func (m *Model) attentionRange(lo, hi int) {
 		}
 	}
 }
-
