@@ -82,6 +82,9 @@ type Spec struct {
 	Built route.Router
 	// Boundary is "word" (default) or "token".
 	Boundary string
+	// StrictEntropy refuses a router that reads entropy over a backend that
+	// can only estimate it from top-k candidates (default: a warning).
+	StrictEntropy bool
 }
 
 // Pipeline is a ready decoder with the backends it owns.
@@ -133,7 +136,42 @@ func Open(ctx context.Context, s Spec, open Opener, log *slog.Logger) (*Pipeline
 		p.Close()
 		return nil, err
 	}
+	if err := CheckEntropy(r, p.Decoder.BaseInfo(), p.Decoder.AlignedInfo(), s.StrictEntropy, log); err != nil {
+		p.Close()
+		return nil, err
+	}
 	return p, nil
+}
+
+// CheckEntropy warns (or, when strict, fails) when r reads next-token
+// entropy but a model it reads only returns top-k candidates, so the
+// entropy it sees is an estimate (top-k plus tail mass).
+func CheckEntropy(r route.Router, base, aligned backend.Info, strict bool, log *slog.Logger) error {
+	er, ok := r.(route.EntropyReader)
+	if !ok || !er.ReadsEntropy() {
+		return nil
+	}
+	needs := r.Needs()
+	var estimated []string
+	if needs.Base && !base.Caps.FullDist {
+		estimated = append(estimated, fmt.Sprintf("base model %q", base.Name))
+	}
+	if needs.Aligned && !aligned.Caps.FullDist {
+		estimated = append(estimated, fmt.Sprintf("aligned model %q", aligned.Name))
+	}
+	if len(estimated) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("router %s reads entropy, but the %s returns only top-k candidates: its entropy is estimated from them plus the tail mass",
+		r.Name(), strings.Join(estimated, " and the "))
+	if strict {
+		return fmt.Errorf("%w: %s (strict entropy is on; use a backend with full distributions, e.g. llamacpp with full_dist)", ErrSpec, msg)
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	log.Warn(msg)
+	return nil
 }
 
 // Close releases both backends.

@@ -70,6 +70,7 @@ type Policy struct {
 	program *vm.Program
 	needs   route.Needs
 	usesJS  bool
+	entropy bool
 	locate  locator
 
 	mu    sync.Mutex
@@ -125,6 +126,7 @@ func compile(src string, vars map[string]any, locate locator) (*Policy, error) {
 		return nil, err
 	}
 	p.needs = a.needs
+	p.entropy = a.entropy || a.usesJS
 	p.usesJS = a.usesJS
 
 	prog, err := expr.Compile(src,
@@ -172,6 +174,10 @@ func (p *Policy) Vars() map[string]any {
 // and word_start both. pos, prev, base_frac, prompt_len, sample, vars and
 // rand() need neither.
 func (p *Policy) Needs() route.Needs { return p.needs }
+
+// ReadsEntropy implements route.EntropyReader: true when the rule reads
+// base.entropy or aligned.entropy.
+func (p *Policy) ReadsEntropy() bool { return p.entropy }
 
 // Decide evaluates the rule for every view.
 func (p *Policy) Decide(ctx context.Context, views []route.View, out []route.Decision) error {
@@ -405,6 +411,7 @@ func (vp varsPatcher) Visit(node *ast.Node) {
 type analysis struct {
 	needs   route.Needs
 	usesJS  bool
+	entropy bool // reads base.entropy or aligned.entropy
 	letVars map[string]bool
 	callees map[*ast.IdentifierNode]bool
 	idents  []*ast.IdentifierNode
@@ -453,6 +460,11 @@ func analyse(root ast.Node) *analysis {
 		case "js":
 			a.needs.Base, a.needs.Aligned = true, true
 			a.usesJS = true
+		}
+	}
+	for _, m := range a.members {
+		if p, ok := m.Property.(*ast.StringNode); ok && p.Value == "entropy" {
+			a.entropy = true
 		}
 	}
 	return a

@@ -179,6 +179,11 @@ func (b *builtin) Name() string { return b.name }
 // base distribution for every other built-in.
 func (b *builtin) Needs() Needs { return b.needs }
 
+// ReadsEntropy implements EntropyReader: the h-family routers read it.
+func (b *builtin) ReadsEntropy() bool {
+	return b.kind == kindH || b.kind == kindHPunc || b.kind == kindHFC
+}
+
 // Decide applies the rule to every view.
 func (b *builtin) Decide(_ context.Context, views []View, out []Decision) error {
 	if len(out) != len(views) {

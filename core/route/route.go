@@ -109,3 +109,12 @@ type Router interface {
 	// Decide fills out[i] for views[i]; len(out) == len(views).
 	Decide(ctx context.Context, views []View, out []Decision) error
 }
+
+// EntropyReader is implemented by routers whose decisions read next-token
+// entropy. Backends that return only top-k candidates estimate entropy
+// (dist.Dist.EntropyEstimated), so a pipeline warns about, or in strict
+// mode refuses, such a router over them.
+type EntropyReader interface {
+	// ReadsEntropy reports whether the router reads entropy.
+	ReadsEntropy() bool
+}

@@ -60,6 +60,7 @@ Examples:
 	f.Bool("raw", false, "plain prompts for both models (no chat template)")
 	f.String("chat-template", "", "force a chat template family: "+strings.Join(chat.Families(), ", "))
 	f.String("boundary", "word", "where a switch of model may happen: word or token")
+	f.Bool("strict-entropy", false, "refuse an entropy-reading router over a backend that only estimates entropy from top-k")
 	f.Int("context-len", 0, "override the models' context length (0: from the model)")
 	f.Int("threads", 0, "engine threads (0: all cores)")
 	f.Bool("json", false, "print one JSON object per sample per line, with the per-token trace")
@@ -88,7 +89,8 @@ func (a *app) generateOptions(cmd *cobra.Command) (*generateOptions, error) {
 	}
 	o.spec = pipeline.Spec{
 		Base: v.GetString("base"), Aligned: v.GetString("aligned"), Boundary: v.GetString("boundary"),
-		Router: pipeline.RouterSpec{Name: v.GetString("router"), Rule: v.GetString("rule"), PolicyFile: v.GetString("policy"), Vars: vars},
+		StrictEntropy: v.GetBool("strict-entropy"),
+		Router:        pipeline.RouterSpec{Name: v.GetString("router"), Rule: v.GetString("rule"), PolicyFile: v.GetString("policy"), Vars: vars},
 	}
 	if o.spec.Boundary != "word" && o.spec.Boundary != "token" {
 		return nil, usagef("--boundary %q: want word or token", o.spec.Boundary)
