@@ -75,3 +75,6 @@ func scaleMaxF32(x []float32, scale float32) float32 { return scaleMaxF32Go(x, s
 func expSumF32(x []float32, shift float32) float64 { return expSumF32Go(x, shift) }
 
 func scaleF32(x []float32, a float32) { scaleF32Go(x, a) }
+
+// floatRows does nothing without assembly kernels.
+func (a *mmArgs) floatRows(part *mmPart, lo, hi int) bool { return false }

@@ -222,6 +222,9 @@ func (a *mmArgs) runPart(part *mmPart, lo, hi int) {
 	x, out := a.x, part.out
 	switch m.Type {
 	case gguf.TypeF32:
+		if a.floatRows(part, lo, hi) {
+			return
+		}
 		for r := lo; r < hi; r++ {
 			if part.wf32 == nil {
 				w := m.Data[r*rb : (r+1)*rb]
@@ -240,6 +243,9 @@ func (a *mmArgs) runPart(part *mmPart, lo, hi int) {
 			}
 		}
 	case gguf.TypeF16, gguf.TypeBF16:
+		if a.floatRows(part, lo, hi) {
+			return
+		}
 		bf := m.Type == gguf.TypeBF16
 		dot := dotF16
 		if bf {

@@ -90,3 +90,45 @@ func checkClose(t *testing.T, what string, n int, simd, port float32, w, x []flo
 		t.Errorf("%s n=%d: SIMD %v, portable %v, difference %g > %g", what, n, simd, port, e, bound)
 	}
 }
+
+// TestFloatRowsMatchRowKernels: MatMul on F32/F16/BF16 weights, which runs
+// the row-looping assembly, is bitwise the single-row kernels' result for
+// every (row, column), with and without a tail of fewer than 8 columns.
+func TestFloatRowsMatchRowKernels(t *testing.T) {
+	if !haveSIMD {
+		t.Skip("CPU lacks AVX2/FMA/F16C")
+	}
+	p := NewPool(2)
+	defer p.Close()
+	r := rand.New(rand.NewPCG(61, 62))
+	for _, typ := range []gguf.TensorType{gguf.TypeF32, gguf.TypeF16, gguf.TypeBF16} {
+		for _, cols := range []int{8, 64, 100, 172} {
+			const rows, batch = 37, 6
+			m := randMatrix(t, r, typ, rows, cols)
+			x := randVec(r, batch*cols, 1)
+			out := make([]float32, batch*rows)
+			p.MatMul(m, x, batch, out)
+			rb := m.RowBytes()
+			for row := 0; row < rows; row++ {
+				w := m.Data[row*rb : (row+1)*rb]
+				for b := 0; b < batch; b++ {
+					xc := x[b*cols : (b+1)*cols]
+					var want float32
+					switch typ {
+					case gguf.TypeF32:
+						wf := make([]float32, cols)
+						_ = Dequantize(typ, w, wf)
+						want = dotF32AVX2Go(wf, xc)
+					case gguf.TypeF16:
+						want = dotF16AVX2Go(w, xc)
+					default:
+						want = dotBF16AVX2Go(w, xc)
+					}
+					if got := out[b*rows+row]; math.Float32bits(got) != math.Float32bits(want) {
+						t.Fatalf("%v cols %d: row %d column %d = %v, row kernel %v", typ, cols, row, b, got, want)
+					}
+				}
+			}
+		}
+	}
+}
