@@ -141,7 +141,7 @@ var knownConfigKeys = map[string]bool{
 	"n": true, "seed": true, "max-tokens": true, "temperature": true, "top-p": true, "top-k": true, "min-p": true,
 	"base-temperature": true, "aligned-temperature": true, "chat": true, "raw": true, "chat-template": true,
 	"boundary": true, "context-len": true, "threads": true, "stop": true, "system": true, "log-level": true,
-	"json": true, "models-dir": true, "plugins": true, "plugin-dir": true, "in-process": true, "pipelines": true, "serve": true,
+	"json": true, "models": true, "models-dir": true, "strict-entropy": true, "plugins": true, "plugin-dir": true, "in-process": true, "pipelines": true, "serve": true,
 }
 
 // checkConfigKeys refuses keys of the config file that no command reads,

@@ -291,3 +291,23 @@ func TestInProcessEqualsPlugin(t *testing.T) {
 		t.Fatalf("plugin and in-process outputs differ:\n%s\n%s", plugged, local)
 	}
 }
+
+// TestNamedModelsFromConfig: a config file's models map names backend
+// plugins with parameters (as examples/deployments does for remote
+// servers); generate resolves --base/--aligned through it.
+func TestNamedModelsFromConfig(t *testing.T) {
+	m := stories(t)
+	cfg := filepath.Join(t.TempDir(), "baco.yaml")
+	os.WriteFile(cfg, []byte("models:\n  story-base:\n    backend: gguf\n    params:\n      model: "+m+"\n      context_len: 512\n"+
+		"  story-chat:\n    backend: gguf\n    params: {model: "+m+"}\n"), 0o644)
+	code, out, errOut := run(t, "", "generate", "--config", cfg, "--base", "story-base", "--aligned", "story-chat",
+		"--temperature", "0", "--max-tokens", "64", "--prompt", "Once upon a time")
+	if code != 0 || strings.TrimSuffix(out, "\n") != llama2cGreedy {
+		t.Fatalf("exit %d out %q err %q", code, out, errOut)
+	}
+	os.WriteFile(cfg, []byte("models:\n  broken:\n    params: {model: x}\n"), 0o644)
+	code, _, errOut = run(t, "", "generate", "--config", cfg, "--base", "broken", "--aligned", "broken", "--prompt", "x")
+	if code != ExitUsage || !strings.Contains(errOut, "models.broken") {
+		t.Fatalf("exit %d err %q", code, errOut)
+	}
+}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 
@@ -22,6 +23,15 @@ import (
 // llamacpp:http://127.0.0.1:8080.
 func (a *app) opener() pipeline.Opener {
 	return func(ctx context.Context, ref string) (backend.Backend, error) {
+		if spec, ok, err := a.namedModel(ref); err != nil {
+			return nil, err
+		} else if ok {
+			h, err := a.host()
+			if err != nil {
+				return nil, err
+			}
+			return h.Backend(ctx, spec.Backend, spec.params)
+		}
 		if isPluginRef(ref) {
 			h, err := a.host()
 			if err != nil {
@@ -43,6 +53,41 @@ func (a *app) opener() pipeline.Opener {
 		p := ggufbackend.Params{Model: path, ContextLen: a.v.GetInt("context-len"), Threads: a.v.GetInt("threads")}
 		return h.Backend(ctx, ggufbackend.Name, p.Encode())
 	}
+}
+
+// modelSpec is one entry of the config file's "models" map: a name for a
+// backend plugin and its parameters, e.g.
+//
+//	models:
+//	  smollm2-base: {backend: llamacpp, params: {url: "http://127.0.0.1:8081"}}
+type modelSpec struct {
+	Backend string         `mapstructure:"backend"`
+	Params  map[string]any `mapstructure:"params"`
+	params  string         // Params as the JSON object the plugin receives
+}
+
+// namedModel looks ref up in the config's "models" map.
+func (a *app) namedModel(ref string) (modelSpec, bool, error) {
+	if !a.v.IsSet("models") {
+		return modelSpec{}, false, nil
+	}
+	var specs map[string]modelSpec
+	if err := a.v.UnmarshalKey("models", &specs); err != nil {
+		return modelSpec{}, false, usagef("config models: %w", err)
+	}
+	spec, ok := specs[strings.ToLower(ref)]
+	if !ok {
+		return modelSpec{}, false, nil
+	}
+	if spec.Backend == "" {
+		return modelSpec{}, false, usagef("config models.%s: no backend (e.g. backend: llamacpp)", ref)
+	}
+	b, err := json.Marshal(spec.Params)
+	if err != nil {
+		return modelSpec{}, false, usagef("config models.%s.params: %w", ref, err)
+	}
+	spec.params = string(b)
+	return spec, true, nil
 }
 
 // isPluginRef reports whether ref names a backend plugin with parameters
