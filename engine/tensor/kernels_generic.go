@@ -78,3 +78,11 @@ func scaleF32(x []float32, a float32) { scaleF32Go(x, a) }
 
 // floatRows does nothing without assembly kernels.
 func (a *mmArgs) floatRows(part *mmPart, lo, hi int) bool { return false }
+
+// vnniKRows computes nothing without the VNNI kernels.
+func (a *mmArgs) vnniKRows(part *mmPart, lo, hi int) int { return lo }
+
+// quantizeActQ8KVNNI is never called without the VNNI kernels.
+func quantizeActQ8KVNNI(x []float32, qs []int8, d []float32, bsums []int16) {
+	panic("tensor: VNNI kernels unavailable")
+}

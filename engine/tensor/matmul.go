@@ -142,7 +142,7 @@ func (p *Pool) matmul(j *job, x []float32, batch int) {
 	if len(x) < batch*cols {
 		panic(fmt.Sprintf("tensor: MatMul: batch %d needs x of %d, got %d", batch, batch*cols, len(x)))
 	}
-	a.x, a.batch = x[:batch*cols], batch
+	a.x, a.batch, a.vnni = x[:batch*cols], batch, p.vnni
 	var q8, q4, kq bool
 	rows, macs := 0, 0
 	for _, part := range a.parts {
@@ -161,7 +161,6 @@ func (p *Pool) matmul(j *job, x []float32, batch int) {
 		nb := batch * cols / qk8_0
 		a.qs, a.d = grow(a.qs, batch*cols), grow(a.d, nb)
 		if p.vnni {
-			a.vnni = true
 			a.nc = grow(a.nc, nb)
 			quantizeActQ8_0VNNI(a.x, a.qs, a.d, a.nc, 128)
 			if q4 {
@@ -185,7 +184,11 @@ func (p *Pool) matmul(j *job, x []float32, batch int) {
 	}
 	if kq {
 		a.kqs, a.kd, a.bsums = grow(a.kqs, batch*cols), grow(a.kd, batch*cols/qkK), grow(a.bsums, batch*cols/16)
-		quantizeActQ8K(a.x, a.kqs, a.kd, a.bsums)
+		if p.vnni {
+			quantizeActQ8KVNNI(a.x, a.kqs, a.kd, a.bsums)
+		} else {
+			quantizeActQ8K(a.x, a.kqs, a.kd, a.bsums)
+		}
 	}
 	if rows == 0 {
 		return
@@ -311,6 +314,11 @@ func (a *mmArgs) runPart(part *mmPart, lo, hi int) {
 		dot := dotQ4K
 		if q6 {
 			dot = dotQ6K
+		}
+		if a.vnni {
+			// Whole tiles in the VNNI kernels, the rest below: all the
+			// K-quant kernels are bitwise dotQ4KGo/dotQ6KGo.
+			lo = a.vnniKRows(part, lo, hi)
 		}
 		var res [4]float32
 		for r := lo; r < hi; r++ {

@@ -67,3 +67,48 @@ func (a *mmArgs) vnniRows(part *mmPart, lo, hi int) int {
 	}
 	return r
 }
+
+//go:noescape
+func q4kTileVNNI(w *byte, rb int, xq *int8, xstride int, xd *float32, dstride int, bsums *int16, bstride int, nb int, batch int, out *float32, ostride int)
+
+// vnniKCols is the most batch columns one K-quant tile call takes (its
+// frame holds an integer sum per column).
+const vnniKCols = 64
+
+// vnniKRows is vnniRows for Q4_K weights against the Q8_K activations in
+// a.kqs, a.kd and a.bsums; the results are bitwise dotQ4KGo's.
+func (a *mmArgs) vnniKRows(part *mmPart, lo, hi int) int {
+	m, rb, cols, rows, batch := part.m, part.rb, part.m.Cols, part.m.Rows, a.batch
+	nb := cols / qkK
+	if nb == 0 || hi-lo < vnniTile || m.Type != gguf.TypeQ4_K {
+		return lo
+	}
+	_ = m.Data[hi*rb-1]
+	_ = a.kqs[batch*cols-1]
+	_ = a.kd[batch*nb-1]
+	_ = a.bsums[batch*cols/16-1]
+	_ = part.out[(batch-1)*rows+hi-1]
+	r := lo
+	for ; r+vnniTile <= hi; r += vnniTile {
+		for c := 0; c < batch; c += vnniKCols {
+			n := min(vnniKCols, batch-c)
+			q4kTileVNNI(&m.Data[r*rb], rb, &a.kqs[c*cols], cols, &a.kd[c*nb], nb, &a.bsums[c*cols/16], cols/16, nb, n, &part.out[c*rows+r], rows)
+		}
+	}
+	return r
+}
+
+//go:noescape
+func quantQ8KAVX512(x *float32, qs *int8, d *float32, bsums *int16, nb int)
+
+// quantizeActQ8KVNNI is quantizeActQ8K in AVX-512, bitwise the same.
+func quantizeActQ8KVNNI(x []float32, qs []int8, d []float32, bsums []int16) {
+	nb := len(d)
+	if nb == 0 {
+		return
+	}
+	_ = x[nb*qkK-1]
+	_ = qs[nb*qkK-1]
+	_ = bsums[nb*qkK/16-1]
+	quantQ8KAVX512(&x[0], &qs[0], &d[0], &bsums[0], nb)
+}

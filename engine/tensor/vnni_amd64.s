@@ -370,3 +370,932 @@ qloop:
 qdone:
 	VZEROUPPER
 	RET
+
+// Q4_K tile kernel. Frame: 0..4095 per-column integer sums Σ sc·Σq4·q8
+// (64 columns × 16 rows), 4096 the eight sub-block scales per row (int32),
+// 4608 the eight mins per row as int16 pairs (m, m), 5120 d and 5184 dmin
+// per row (float32). Lane order π throughout, as in the Q8_0 kernel.
+
+// func q4kTileVNNI(w *byte, rb int, xq *int8, xstride int, xd *float32, dstride int, bsums *int16, bstride int, nb int, batch int, out *float32, ostride int)
+// 16 Q4_K rows (w + r·rb, nb ≥ 1 super-blocks of 144 bytes) against
+// 1 ≤ batch ≤ 64 Q8_K columns (quants at xq + c·xstride, scales at
+// xd + c·dstride, sums of 16 at bsums + c·bstride); column c's 16 results
+// at out + c·ostride. Per super-block the integers sumq = Σ_j sc_j·Σq4·q8
+// (VPDPBUSD on the nibbles, VPMULLD by the scales) and summ = Σ_j m_j·Σq8
+// (VPDPWSSD on the bsums pairs) are exact and combined as dotQ4KGo does,
+// so the results are bitwise dotQ4KGo's.
+TEXT ·q4kTileVNNI(SB), 0, $5248-96
+	MOVQ         rb+8(FP), AX
+	VPBROADCASTD AX, Z21
+	VPMULLD      vnniperm<>(SB), Z21, Z21   // gather offsets r·rb, lane order π
+	MOVL         $0x0F0F0F0F, DX
+	VPBROADCASTD DX, Z22
+	MOVL         $0x3F3F3F3F, DX
+	VPBROADCASTD DX, Z29
+	MOVL         $0x03030303, DX
+	VPBROADCASTD DX, Z30
+	MOVL         $0xFF, DX
+	VPBROADCASTD DX, Z31
+	VMOVDQU32    vnniperm<>(SB), Z24
+	MOVQ         xstride+24(FP), R11
+	MOVQ         ostride+88(FP), R13
+	SHLQ         $2, R13
+	VPXORD       Z9, Z9, Z9
+	MOVQ         out+80(FP), DI
+	MOVQ         batch+72(FP), DX
+
+q4kzero:
+	VMOVUPS Z9, (DI)
+	ADDQ    R13, DI
+	DECQ    DX
+	JNZ     q4kzero
+	MOVQ    w+0(FP), SI
+	XORQ    R8, R8
+
+q4ksb:
+	// d, dmin, and the packed scales/mins (u0, u1, u2) of the 16 rows.
+	KXNORW       K0, K0, K1
+	VPGATHERDD   (SI)(Z21*1), K1, Z27
+	KXNORW       K0, K0, K1
+	VPGATHERDD   4(SI)(Z21*1), K1, Z24
+	KXNORW       K0, K0, K1
+	VPGATHERDD   8(SI)(Z21*1), K1, Z25
+	KXNORW       K0, K0, K1
+	VPGATHERDD   12(SI)(Z21*1), K1, Z26
+	VPMOVDW      Z27, Y28
+	VCVTPH2PS    Y28, Z28
+	VMOVUPS      Z28, 5120(SP)
+	VPSRLD       $16, Z27, Z27
+	VPMOVDW      Z27, Y28
+	VCVTPH2PS    Y28, Z28
+	VMOVUPS      Z28, 5184(SP)
+	// scales 0..3 = u0 & 63, scales 4..7 = (u2 & 0xF) | ((u0 >> 6) & 3) << 4,
+	// mins 0..3 = u1 & 63, mins 4..7 = ((u2 >> 4) & 0xF) | ((u1 >> 6) & 3) << 4
+	// (bytewise, ggml's get_scale_min_k4).
+	VPANDD       Z29, Z24, Z0
+	VPSRLD       $6, Z24, Z2
+	VPANDD       Z30, Z2, Z2
+	VPSLLD       $4, Z2, Z2
+	VPANDD       Z22, Z26, Z1
+	VPORD        Z2, Z1, Z1
+	VPANDD       Z29, Z25, Z3
+	VPSRLD       $6, Z25, Z2
+	VPANDD       Z30, Z2, Z2
+	VPSLLD       $4, Z2, Z2
+	VPSRLD       $4, Z26, Z4
+	VPANDD       Z22, Z4, Z4
+	VPORD        Z2, Z4, Z4
+	VPANDD       Z31, Z0, Z5
+	VMOVDQU32    Z5, 4096(SP)
+	VPANDD       Z31, Z3, Z5
+	VPSLLD       $16, Z5, Z6
+	VPORD        Z6, Z5, Z5
+	VMOVDQU32    Z5, 4608(SP)
+	VPSRLD       $8, Z0, Z5
+	VPANDD       Z31, Z5, Z5
+	VMOVDQU32    Z5, 4160(SP)
+	VPSRLD       $8, Z3, Z5
+	VPANDD       Z31, Z5, Z5
+	VPSLLD       $16, Z5, Z6
+	VPORD        Z6, Z5, Z5
+	VMOVDQU32    Z5, 4672(SP)
+	VPSRLD       $16, Z0, Z5
+	VPANDD       Z31, Z5, Z5
+	VMOVDQU32    Z5, 4224(SP)
+	VPSRLD       $16, Z3, Z5
+	VPANDD       Z31, Z5, Z5
+	VPSLLD       $16, Z5, Z6
+	VPORD        Z6, Z5, Z5
+	VMOVDQU32    Z5, 4736(SP)
+	VPSRLD       $24, Z0, Z5
+	VMOVDQU32    Z5, 4288(SP)
+	VPSRLD       $24, Z3, Z5
+	VPSLLD       $16, Z5, Z6
+	VPORD        Z6, Z5, Z5
+	VMOVDQU32    Z5, 4800(SP)
+	VPANDD       Z31, Z1, Z5
+	VMOVDQU32    Z5, 4352(SP)
+	VPANDD       Z31, Z4, Z5
+	VPSLLD       $16, Z5, Z6
+	VPORD        Z6, Z5, Z5
+	VMOVDQU32    Z5, 4864(SP)
+	VPSRLD       $8, Z1, Z5
+	VPANDD       Z31, Z5, Z5
+	VMOVDQU32    Z5, 4416(SP)
+	VPSRLD       $8, Z4, Z5
+	VPANDD       Z31, Z5, Z5
+	VPSLLD       $16, Z5, Z6
+	VPORD        Z6, Z5, Z5
+	VMOVDQU32    Z5, 4928(SP)
+	VPSRLD       $16, Z1, Z5
+	VPANDD       Z31, Z5, Z5
+	VMOVDQU32    Z5, 4480(SP)
+	VPSRLD       $16, Z4, Z5
+	VPANDD       Z31, Z5, Z5
+	VPSLLD       $16, Z5, Z6
+	VPORD        Z6, Z5, Z5
+	VMOVDQU32    Z5, 4992(SP)
+	VPSRLD       $24, Z1, Z5
+	VMOVDQU32    Z5, 4544(SP)
+	VPSRLD       $24, Z4, Z5
+	VPSLLD       $16, Z5, Z6
+	VPORD        Z6, Z5, Z5
+	VMOVDQU32    Z5, 5056(SP)
+	// Zero the per-column sums.
+	VPXORD       Z9, Z9, Z9
+	LEAQ         0(SP), DI
+	MOVQ         batch+72(FP), DX
+
+q4kzq:
+	VMOVDQU32 Z9, (DI)
+	ADDQ      $64, DI
+	DECQ      DX
+	JNZ       q4kzq
+	MOVQ      rb+8(FP), AX
+	// 64 elements 0..63: sub-blocks 0 (low nibbles) and 1 (high)
+	ROWPTRS
+	VMOVDQU      16(SI), Y0
+	VINSERTI64X4 $1, 16(DI), Z0, Z0
+	VMOVDQU      16(SI)(AX*1), Y1
+	VINSERTI64X4 $1, 16(DI)(AX*1), Z1, Z1
+	VMOVDQU      16(SI)(AX*2), Y2
+	VINSERTI64X4 $1, 16(DI)(AX*2), Z2, Z2
+	VMOVDQU      16(SI)(BX*1), Y3
+	VINSERTI64X4 $1, 16(DI)(BX*1), Z3, Z3
+	VMOVDQU      16(R9), Y4
+	VINSERTI64X4 $1, 16(R10), Z4, Z4
+	VMOVDQU      16(R9)(AX*1), Y5
+	VINSERTI64X4 $1, 16(R10)(AX*1), Z5, Z5
+	VMOVDQU      16(R9)(AX*2), Y6
+	VINSERTI64X4 $1, 16(R10)(AX*2), Z6, Z6
+	VMOVDQU      16(R9)(BX*1), Y7
+	VINSERTI64X4 $1, 16(R10)(BX*1), Z7, Z7
+	TRANSPOSE
+	VPANDD       Z22, Z10, Z0
+	VPANDD       Z22, Z11, Z1
+	VPANDD       Z22, Z12, Z2
+	VPANDD       Z22, Z13, Z3
+	VPANDD       Z22, Z14, Z4
+	VPANDD       Z22, Z15, Z5
+	VPANDD       Z22, Z16, Z6
+	VPANDD       Z22, Z17, Z7
+	VPSRLD       $4, Z10, Z10
+	VPANDD       Z22, Z10, Z10
+	VPSRLD       $4, Z11, Z11
+	VPANDD       Z22, Z11, Z11
+	VPSRLD       $4, Z12, Z12
+	VPANDD       Z22, Z12, Z12
+	VPSRLD       $4, Z13, Z13
+	VPANDD       Z22, Z13, Z13
+	VPSRLD       $4, Z14, Z14
+	VPANDD       Z22, Z14, Z14
+	VPSRLD       $4, Z15, Z15
+	VPANDD       Z22, Z15, Z15
+	VPSRLD       $4, Z16, Z16
+	VPANDD       Z22, Z16, Z16
+	VPSRLD       $4, Z17, Z17
+	VPANDD       Z22, Z17, Z17
+	MOVQ         R8, DI
+	SHLQ         $8, DI
+	ADDQ         xq+16(FP), DI
+	ADDQ         $0, DI
+	LEAQ         0(SP), R9
+	MOVQ         batch+72(FP), DX
+	VMOVDQU32    4096(SP), Z20
+	VMOVDQU32    4160(SP), Z23
+
+q4kc0:
+	VPXORD       Z18, Z18, Z18
+	VPXORD       Z19, Z19, Z19
+	VPDPBUSD.BCST 0(DI), Z0, Z18
+	VPDPBUSD.BCST 4(DI), Z1, Z18
+	VPDPBUSD.BCST 8(DI), Z2, Z18
+	VPDPBUSD.BCST 12(DI), Z3, Z18
+	VPDPBUSD.BCST 16(DI), Z4, Z18
+	VPDPBUSD.BCST 20(DI), Z5, Z18
+	VPDPBUSD.BCST 24(DI), Z6, Z18
+	VPDPBUSD.BCST 28(DI), Z7, Z18
+	VPDPBUSD.BCST 32(DI), Z10, Z19
+	VPDPBUSD.BCST 36(DI), Z11, Z19
+	VPDPBUSD.BCST 40(DI), Z12, Z19
+	VPDPBUSD.BCST 44(DI), Z13, Z19
+	VPDPBUSD.BCST 48(DI), Z14, Z19
+	VPDPBUSD.BCST 52(DI), Z15, Z19
+	VPDPBUSD.BCST 56(DI), Z16, Z19
+	VPDPBUSD.BCST 60(DI), Z17, Z19
+	VPMULLD      Z20, Z18, Z18
+	VPMULLD      Z23, Z19, Z19
+	VPADDD       Z19, Z18, Z18
+	VPADDD       (R9), Z18, Z18
+	VMOVDQU32    Z18, (R9)
+	ADDQ         R11, DI
+	ADDQ         $64, R9
+	DECQ         DX
+	JNZ          q4kc0
+	// 64 elements 64..127: sub-blocks 2 (low nibbles) and 3 (high)
+	ROWPTRS
+	VMOVDQU      48(SI), Y0
+	VINSERTI64X4 $1, 48(DI), Z0, Z0
+	VMOVDQU      48(SI)(AX*1), Y1
+	VINSERTI64X4 $1, 48(DI)(AX*1), Z1, Z1
+	VMOVDQU      48(SI)(AX*2), Y2
+	VINSERTI64X4 $1, 48(DI)(AX*2), Z2, Z2
+	VMOVDQU      48(SI)(BX*1), Y3
+	VINSERTI64X4 $1, 48(DI)(BX*1), Z3, Z3
+	VMOVDQU      48(R9), Y4
+	VINSERTI64X4 $1, 48(R10), Z4, Z4
+	VMOVDQU      48(R9)(AX*1), Y5
+	VINSERTI64X4 $1, 48(R10)(AX*1), Z5, Z5
+	VMOVDQU      48(R9)(AX*2), Y6
+	VINSERTI64X4 $1, 48(R10)(AX*2), Z6, Z6
+	VMOVDQU      48(R9)(BX*1), Y7
+	VINSERTI64X4 $1, 48(R10)(BX*1), Z7, Z7
+	TRANSPOSE
+	VPANDD       Z22, Z10, Z0
+	VPANDD       Z22, Z11, Z1
+	VPANDD       Z22, Z12, Z2
+	VPANDD       Z22, Z13, Z3
+	VPANDD       Z22, Z14, Z4
+	VPANDD       Z22, Z15, Z5
+	VPANDD       Z22, Z16, Z6
+	VPANDD       Z22, Z17, Z7
+	VPSRLD       $4, Z10, Z10
+	VPANDD       Z22, Z10, Z10
+	VPSRLD       $4, Z11, Z11
+	VPANDD       Z22, Z11, Z11
+	VPSRLD       $4, Z12, Z12
+	VPANDD       Z22, Z12, Z12
+	VPSRLD       $4, Z13, Z13
+	VPANDD       Z22, Z13, Z13
+	VPSRLD       $4, Z14, Z14
+	VPANDD       Z22, Z14, Z14
+	VPSRLD       $4, Z15, Z15
+	VPANDD       Z22, Z15, Z15
+	VPSRLD       $4, Z16, Z16
+	VPANDD       Z22, Z16, Z16
+	VPSRLD       $4, Z17, Z17
+	VPANDD       Z22, Z17, Z17
+	MOVQ         R8, DI
+	SHLQ         $8, DI
+	ADDQ         xq+16(FP), DI
+	ADDQ         $64, DI
+	LEAQ         0(SP), R9
+	MOVQ         batch+72(FP), DX
+	VMOVDQU32    4224(SP), Z20
+	VMOVDQU32    4288(SP), Z23
+
+q4kc1:
+	VPXORD       Z18, Z18, Z18
+	VPXORD       Z19, Z19, Z19
+	VPDPBUSD.BCST 0(DI), Z0, Z18
+	VPDPBUSD.BCST 4(DI), Z1, Z18
+	VPDPBUSD.BCST 8(DI), Z2, Z18
+	VPDPBUSD.BCST 12(DI), Z3, Z18
+	VPDPBUSD.BCST 16(DI), Z4, Z18
+	VPDPBUSD.BCST 20(DI), Z5, Z18
+	VPDPBUSD.BCST 24(DI), Z6, Z18
+	VPDPBUSD.BCST 28(DI), Z7, Z18
+	VPDPBUSD.BCST 32(DI), Z10, Z19
+	VPDPBUSD.BCST 36(DI), Z11, Z19
+	VPDPBUSD.BCST 40(DI), Z12, Z19
+	VPDPBUSD.BCST 44(DI), Z13, Z19
+	VPDPBUSD.BCST 48(DI), Z14, Z19
+	VPDPBUSD.BCST 52(DI), Z15, Z19
+	VPDPBUSD.BCST 56(DI), Z16, Z19
+	VPDPBUSD.BCST 60(DI), Z17, Z19
+	VPMULLD      Z20, Z18, Z18
+	VPMULLD      Z23, Z19, Z19
+	VPADDD       Z19, Z18, Z18
+	VPADDD       (R9), Z18, Z18
+	VMOVDQU32    Z18, (R9)
+	ADDQ         R11, DI
+	ADDQ         $64, R9
+	DECQ         DX
+	JNZ          q4kc1
+	// 64 elements 128..191: sub-blocks 4 (low nibbles) and 5 (high)
+	ROWPTRS
+	VMOVDQU      80(SI), Y0
+	VINSERTI64X4 $1, 80(DI), Z0, Z0
+	VMOVDQU      80(SI)(AX*1), Y1
+	VINSERTI64X4 $1, 80(DI)(AX*1), Z1, Z1
+	VMOVDQU      80(SI)(AX*2), Y2
+	VINSERTI64X4 $1, 80(DI)(AX*2), Z2, Z2
+	VMOVDQU      80(SI)(BX*1), Y3
+	VINSERTI64X4 $1, 80(DI)(BX*1), Z3, Z3
+	VMOVDQU      80(R9), Y4
+	VINSERTI64X4 $1, 80(R10), Z4, Z4
+	VMOVDQU      80(R9)(AX*1), Y5
+	VINSERTI64X4 $1, 80(R10)(AX*1), Z5, Z5
+	VMOVDQU      80(R9)(AX*2), Y6
+	VINSERTI64X4 $1, 80(R10)(AX*2), Z6, Z6
+	VMOVDQU      80(R9)(BX*1), Y7
+	VINSERTI64X4 $1, 80(R10)(BX*1), Z7, Z7
+	TRANSPOSE
+	VPANDD       Z22, Z10, Z0
+	VPANDD       Z22, Z11, Z1
+	VPANDD       Z22, Z12, Z2
+	VPANDD       Z22, Z13, Z3
+	VPANDD       Z22, Z14, Z4
+	VPANDD       Z22, Z15, Z5
+	VPANDD       Z22, Z16, Z6
+	VPANDD       Z22, Z17, Z7
+	VPSRLD       $4, Z10, Z10
+	VPANDD       Z22, Z10, Z10
+	VPSRLD       $4, Z11, Z11
+	VPANDD       Z22, Z11, Z11
+	VPSRLD       $4, Z12, Z12
+	VPANDD       Z22, Z12, Z12
+	VPSRLD       $4, Z13, Z13
+	VPANDD       Z22, Z13, Z13
+	VPSRLD       $4, Z14, Z14
+	VPANDD       Z22, Z14, Z14
+	VPSRLD       $4, Z15, Z15
+	VPANDD       Z22, Z15, Z15
+	VPSRLD       $4, Z16, Z16
+	VPANDD       Z22, Z16, Z16
+	VPSRLD       $4, Z17, Z17
+	VPANDD       Z22, Z17, Z17
+	MOVQ         R8, DI
+	SHLQ         $8, DI
+	ADDQ         xq+16(FP), DI
+	ADDQ         $128, DI
+	LEAQ         0(SP), R9
+	MOVQ         batch+72(FP), DX
+	VMOVDQU32    4352(SP), Z20
+	VMOVDQU32    4416(SP), Z23
+
+q4kc2:
+	VPXORD       Z18, Z18, Z18
+	VPXORD       Z19, Z19, Z19
+	VPDPBUSD.BCST 0(DI), Z0, Z18
+	VPDPBUSD.BCST 4(DI), Z1, Z18
+	VPDPBUSD.BCST 8(DI), Z2, Z18
+	VPDPBUSD.BCST 12(DI), Z3, Z18
+	VPDPBUSD.BCST 16(DI), Z4, Z18
+	VPDPBUSD.BCST 20(DI), Z5, Z18
+	VPDPBUSD.BCST 24(DI), Z6, Z18
+	VPDPBUSD.BCST 28(DI), Z7, Z18
+	VPDPBUSD.BCST 32(DI), Z10, Z19
+	VPDPBUSD.BCST 36(DI), Z11, Z19
+	VPDPBUSD.BCST 40(DI), Z12, Z19
+	VPDPBUSD.BCST 44(DI), Z13, Z19
+	VPDPBUSD.BCST 48(DI), Z14, Z19
+	VPDPBUSD.BCST 52(DI), Z15, Z19
+	VPDPBUSD.BCST 56(DI), Z16, Z19
+	VPDPBUSD.BCST 60(DI), Z17, Z19
+	VPMULLD      Z20, Z18, Z18
+	VPMULLD      Z23, Z19, Z19
+	VPADDD       Z19, Z18, Z18
+	VPADDD       (R9), Z18, Z18
+	VMOVDQU32    Z18, (R9)
+	ADDQ         R11, DI
+	ADDQ         $64, R9
+	DECQ         DX
+	JNZ          q4kc2
+	// 64 elements 192..255: sub-blocks 6 (low nibbles) and 7 (high)
+	ROWPTRS
+	VMOVDQU      112(SI), Y0
+	VINSERTI64X4 $1, 112(DI), Z0, Z0
+	VMOVDQU      112(SI)(AX*1), Y1
+	VINSERTI64X4 $1, 112(DI)(AX*1), Z1, Z1
+	VMOVDQU      112(SI)(AX*2), Y2
+	VINSERTI64X4 $1, 112(DI)(AX*2), Z2, Z2
+	VMOVDQU      112(SI)(BX*1), Y3
+	VINSERTI64X4 $1, 112(DI)(BX*1), Z3, Z3
+	VMOVDQU      112(R9), Y4
+	VINSERTI64X4 $1, 112(R10), Z4, Z4
+	VMOVDQU      112(R9)(AX*1), Y5
+	VINSERTI64X4 $1, 112(R10)(AX*1), Z5, Z5
+	VMOVDQU      112(R9)(AX*2), Y6
+	VINSERTI64X4 $1, 112(R10)(AX*2), Z6, Z6
+	VMOVDQU      112(R9)(BX*1), Y7
+	VINSERTI64X4 $1, 112(R10)(BX*1), Z7, Z7
+	TRANSPOSE
+	VPANDD       Z22, Z10, Z0
+	VPANDD       Z22, Z11, Z1
+	VPANDD       Z22, Z12, Z2
+	VPANDD       Z22, Z13, Z3
+	VPANDD       Z22, Z14, Z4
+	VPANDD       Z22, Z15, Z5
+	VPANDD       Z22, Z16, Z6
+	VPANDD       Z22, Z17, Z7
+	VPSRLD       $4, Z10, Z10
+	VPANDD       Z22, Z10, Z10
+	VPSRLD       $4, Z11, Z11
+	VPANDD       Z22, Z11, Z11
+	VPSRLD       $4, Z12, Z12
+	VPANDD       Z22, Z12, Z12
+	VPSRLD       $4, Z13, Z13
+	VPANDD       Z22, Z13, Z13
+	VPSRLD       $4, Z14, Z14
+	VPANDD       Z22, Z14, Z14
+	VPSRLD       $4, Z15, Z15
+	VPANDD       Z22, Z15, Z15
+	VPSRLD       $4, Z16, Z16
+	VPANDD       Z22, Z16, Z16
+	VPSRLD       $4, Z17, Z17
+	VPANDD       Z22, Z17, Z17
+	MOVQ         R8, DI
+	SHLQ         $8, DI
+	ADDQ         xq+16(FP), DI
+	ADDQ         $192, DI
+	LEAQ         0(SP), R9
+	MOVQ         batch+72(FP), DX
+	VMOVDQU32    4480(SP), Z20
+	VMOVDQU32    4544(SP), Z23
+
+q4kc3:
+	VPXORD       Z18, Z18, Z18
+	VPXORD       Z19, Z19, Z19
+	VPDPBUSD.BCST 0(DI), Z0, Z18
+	VPDPBUSD.BCST 4(DI), Z1, Z18
+	VPDPBUSD.BCST 8(DI), Z2, Z18
+	VPDPBUSD.BCST 12(DI), Z3, Z18
+	VPDPBUSD.BCST 16(DI), Z4, Z18
+	VPDPBUSD.BCST 20(DI), Z5, Z18
+	VPDPBUSD.BCST 24(DI), Z6, Z18
+	VPDPBUSD.BCST 28(DI), Z7, Z18
+	VPDPBUSD.BCST 32(DI), Z10, Z19
+	VPDPBUSD.BCST 36(DI), Z11, Z19
+	VPDPBUSD.BCST 40(DI), Z12, Z19
+	VPDPBUSD.BCST 44(DI), Z13, Z19
+	VPDPBUSD.BCST 48(DI), Z14, Z19
+	VPDPBUSD.BCST 52(DI), Z15, Z19
+	VPDPBUSD.BCST 56(DI), Z16, Z19
+	VPDPBUSD.BCST 60(DI), Z17, Z19
+	VPMULLD      Z20, Z18, Z18
+	VPMULLD      Z23, Z19, Z19
+	VPADDD       Z19, Z18, Z18
+	VPADDD       (R9), Z18, Z18
+	VMOVDQU32    Z18, (R9)
+	ADDQ         R11, DI
+	ADDQ         $64, R9
+	DECQ         DX
+	JNZ          q4kc3
+	// summ, and the float combination per column.
+	VMOVDQU32    4608(SP), Z0
+	VMOVDQU32    4672(SP), Z1
+	VMOVDQU32    4736(SP), Z2
+	VMOVDQU32    4800(SP), Z3
+	VMOVDQU32    4864(SP), Z4
+	VMOVDQU32    4928(SP), Z5
+	VMOVDQU32    4992(SP), Z6
+	VMOVDQU32    5056(SP), Z7
+	VMOVUPS      5120(SP), Z8
+	VMOVUPS      5184(SP), Z9
+	MOVQ         R8, DI
+	SHLQ         $5, DI
+	ADDQ         bsums+48(FP), DI
+	MOVQ         xd+32(FP), BX
+	LEAQ         (BX)(R8*4), BX
+	LEAQ         0(SP), R9
+	MOVQ         out+80(FP), R10
+	MOVQ         dstride+40(FP), R12
+	SHLQ         $2, R12
+	MOVQ         bstride+56(FP), R14
+	SHLQ         $1, R14
+	MOVQ         batch+72(FP), DX
+
+q4kcf:
+	VPXORD       Z18, Z18, Z18
+	VPDPWSSD.BCST 0(DI), Z0, Z18
+	VPDPWSSD.BCST 4(DI), Z1, Z18
+	VPDPWSSD.BCST 8(DI), Z2, Z18
+	VPDPWSSD.BCST 12(DI), Z3, Z18
+	VPDPWSSD.BCST 16(DI), Z4, Z18
+	VPDPWSSD.BCST 20(DI), Z5, Z18
+	VPDPWSSD.BCST 24(DI), Z6, Z18
+	VPDPWSSD.BCST 28(DI), Z7, Z18
+	VCVTDQ2PS    Z18, Z18
+	VCVTDQ2PS    (R9), Z19
+	VMULPS.BCST  (BX), Z8, Z20
+	VMULPS.BCST  (BX), Z9, Z23
+	VMULPS       Z20, Z19, Z19
+	VMULPS       Z23, Z18, Z18
+	VSUBPS       Z18, Z19, Z19
+	VADDPS       (R10), Z19, Z19
+	VMOVUPS      Z19, (R10)
+	ADDQ         R14, DI
+	ADDQ         R12, BX
+	ADDQ         $64, R9
+	ADDQ         R13, R10
+	DECQ         DX
+	JNZ          q4kcf
+	ADDQ         $144, SI
+	INCQ         R8
+	CMPQ         R8, nb+64(FP)
+	JLT          q4ksb
+	VMOVDQU32    vnniperm<>(SB), Z24
+	MOVQ         out+80(FP), DI
+	MOVQ         batch+72(FP), DX
+
+q4kperm:
+	VPERMD  (DI), Z24, Z9
+	VMOVUPS Z9, (DI)
+	ADDQ    R13, DI
+	DECQ    DX
+	JNZ     q4kperm
+	VZEROUPPER
+	RET
+
+// func quantQ8KAVX512(x *float32, qs *int8, d *float32, bsums *int16, nb int)
+// quantizeActQ8K for nb super-blocks of 256, bitwise: the value of largest
+// magnitude (the first such), iscale = −127/max, q = min(127,
+// nearestInt(iscale·x)) by ggml's magic-number rounding, sums of 16, and
+// d = 1/iscale (all zero for an all-zero block).
+TEXT ·quantQ8KAVX512(SB), NOSPLIT, $0-40
+	MOVQ         x+0(FP), SI
+	MOVQ         qs+8(FP), DI
+	MOVQ         d+16(FP), DX
+	MOVQ         bsums+24(FP), BX
+	MOVQ         nb+32(FP), CX
+	MOVL         $0x7FFFFFFF, AX
+	VPBROADCASTD AX, Z31
+	MOVL         $0x4B400000, AX     // 12582912.0
+	VPBROADCASTD AX, Z18
+	MOVL         $0x007FFFFF, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z20
+	MOVL         $127, AX
+	VPBROADCASTD AX, Z21
+	TESTQ        CX, CX
+	JEQ          kqdone
+
+kqblock:
+	VMOVUPS      0(SI), Z0
+	VMOVUPS      64(SI), Z1
+	VMOVUPS      128(SI), Z2
+	VMOVUPS      192(SI), Z3
+	VMOVUPS      256(SI), Z4
+	VMOVUPS      320(SI), Z5
+	VMOVUPS      384(SI), Z6
+	VMOVUPS      448(SI), Z7
+	VMOVUPS      512(SI), Z8
+	VMOVUPS      576(SI), Z9
+	VMOVUPS      640(SI), Z10
+	VMOVUPS      704(SI), Z11
+	VMOVUPS      768(SI), Z12
+	VMOVUPS      832(SI), Z13
+	VMOVUPS      896(SI), Z14
+	VMOVUPS      960(SI), Z15
+	VANDPS       Z31, Z0, Z16
+	VANDPS       Z31, Z1, Z17
+	VMAXPS       Z17, Z16, Z16
+	VANDPS       Z31, Z2, Z17
+	VMAXPS       Z17, Z16, Z16
+	VANDPS       Z31, Z3, Z17
+	VMAXPS       Z17, Z16, Z16
+	VANDPS       Z31, Z4, Z17
+	VMAXPS       Z17, Z16, Z16
+	VANDPS       Z31, Z5, Z17
+	VMAXPS       Z17, Z16, Z16
+	VANDPS       Z31, Z6, Z17
+	VMAXPS       Z17, Z16, Z16
+	VANDPS       Z31, Z7, Z17
+	VMAXPS       Z17, Z16, Z16
+	VANDPS       Z31, Z8, Z17
+	VMAXPS       Z17, Z16, Z16
+	VANDPS       Z31, Z9, Z17
+	VMAXPS       Z17, Z16, Z16
+	VANDPS       Z31, Z10, Z17
+	VMAXPS       Z17, Z16, Z16
+	VANDPS       Z31, Z11, Z17
+	VMAXPS       Z17, Z16, Z16
+	VANDPS       Z31, Z12, Z17
+	VMAXPS       Z17, Z16, Z16
+	VANDPS       Z31, Z13, Z17
+	VMAXPS       Z17, Z16, Z16
+	VANDPS       Z31, Z14, Z17
+	VMAXPS       Z17, Z16, Z16
+	VANDPS       Z31, Z15, Z17
+	VMAXPS       Z17, Z16, Z16
+	VEXTRACTF64X4 $1, Z16, Y17
+	VMAXPS       Y17, Y16, Y16
+	VEXTRACTF32X4 $1, Y16, X17
+	VMAXPS       X17, X16, X16
+	VPERMILPS    $0x4E, X16, X17
+	VMAXPS       X17, X16, X16
+	VPERMILPS    $0xB1, X16, X17
+	VMAXPS       X17, X16, X16       // amax in every lane of X16
+	VXORPS       X17, X17, X17
+	VUCOMISS     X17, X16
+	JEQ          kqzero
+	VBROADCASTSS X16, Z16
+	// The first element whose magnitude is amax.
+	XORQ         R8, R8
+
+kqfind:
+	VANDPS       (SI)(R8*4), Z31, Z17
+	VCMPPS       $0, Z16, Z17, K1
+	KMOVW        K1, AX
+	TESTL        AX, AX
+	JNZ          kqfound
+	ADDQ         $16, R8
+	JMP          kqfind
+
+kqfound:
+	TZCNTL       AX, AX
+	ADDQ         AX, R8
+	MOVL         $0xC2FE0000, AX     // −127.0
+	VMOVD        AX, X17
+	VDIVSS       (SI)(R8*4), X17, X17  // iscale = −127/max
+	MOVL         $0x3F800000, AX     // 1.0
+	VMOVD        AX, X16
+	VDIVSS       X17, X16, X16
+	VMOVSS       X16, (DX)           // d = 1/iscale
+	VBROADCASTSS X17, Z17
+	VMULPS       Z17, Z0, Z0
+	VADDPS       Z18, Z0, Z0
+	VPANDD       Z19, Z0, Z0
+	VPSUBD       Z20, Z0, Z0
+	VPMINSD      Z21, Z0, Z0
+	VPMOVSDB     Z0, X22
+	VMOVDQU8     X22, 0(DI)
+	VEXTRACTI64X4 $1, Z0, Y23
+	VPADDD       Y23, Y0, Y23
+	VEXTRACTI32X4 $1, Y23, X24
+	VPADDD       X24, X23, X23
+	VPSHUFD      $0x4E, X23, X24
+	VPADDD       X24, X23, X23
+	VPSHUFD      $0xB1, X23, X24
+	VPADDD       X24, X23, X23
+	VMOVD        X23, AX
+	MOVW         AX, 0(BX)
+	VMULPS       Z17, Z1, Z1
+	VADDPS       Z18, Z1, Z1
+	VPANDD       Z19, Z1, Z1
+	VPSUBD       Z20, Z1, Z1
+	VPMINSD      Z21, Z1, Z1
+	VPMOVSDB     Z1, X22
+	VMOVDQU8     X22, 16(DI)
+	VEXTRACTI64X4 $1, Z1, Y23
+	VPADDD       Y23, Y1, Y23
+	VEXTRACTI32X4 $1, Y23, X24
+	VPADDD       X24, X23, X23
+	VPSHUFD      $0x4E, X23, X24
+	VPADDD       X24, X23, X23
+	VPSHUFD      $0xB1, X23, X24
+	VPADDD       X24, X23, X23
+	VMOVD        X23, AX
+	MOVW         AX, 2(BX)
+	VMULPS       Z17, Z2, Z2
+	VADDPS       Z18, Z2, Z2
+	VPANDD       Z19, Z2, Z2
+	VPSUBD       Z20, Z2, Z2
+	VPMINSD      Z21, Z2, Z2
+	VPMOVSDB     Z2, X22
+	VMOVDQU8     X22, 32(DI)
+	VEXTRACTI64X4 $1, Z2, Y23
+	VPADDD       Y23, Y2, Y23
+	VEXTRACTI32X4 $1, Y23, X24
+	VPADDD       X24, X23, X23
+	VPSHUFD      $0x4E, X23, X24
+	VPADDD       X24, X23, X23
+	VPSHUFD      $0xB1, X23, X24
+	VPADDD       X24, X23, X23
+	VMOVD        X23, AX
+	MOVW         AX, 4(BX)
+	VMULPS       Z17, Z3, Z3
+	VADDPS       Z18, Z3, Z3
+	VPANDD       Z19, Z3, Z3
+	VPSUBD       Z20, Z3, Z3
+	VPMINSD      Z21, Z3, Z3
+	VPMOVSDB     Z3, X22
+	VMOVDQU8     X22, 48(DI)
+	VEXTRACTI64X4 $1, Z3, Y23
+	VPADDD       Y23, Y3, Y23
+	VEXTRACTI32X4 $1, Y23, X24
+	VPADDD       X24, X23, X23
+	VPSHUFD      $0x4E, X23, X24
+	VPADDD       X24, X23, X23
+	VPSHUFD      $0xB1, X23, X24
+	VPADDD       X24, X23, X23
+	VMOVD        X23, AX
+	MOVW         AX, 6(BX)
+	VMULPS       Z17, Z4, Z4
+	VADDPS       Z18, Z4, Z4
+	VPANDD       Z19, Z4, Z4
+	VPSUBD       Z20, Z4, Z4
+	VPMINSD      Z21, Z4, Z4
+	VPMOVSDB     Z4, X22
+	VMOVDQU8     X22, 64(DI)
+	VEXTRACTI64X4 $1, Z4, Y23
+	VPADDD       Y23, Y4, Y23
+	VEXTRACTI32X4 $1, Y23, X24
+	VPADDD       X24, X23, X23
+	VPSHUFD      $0x4E, X23, X24
+	VPADDD       X24, X23, X23
+	VPSHUFD      $0xB1, X23, X24
+	VPADDD       X24, X23, X23
+	VMOVD        X23, AX
+	MOVW         AX, 8(BX)
+	VMULPS       Z17, Z5, Z5
+	VADDPS       Z18, Z5, Z5
+	VPANDD       Z19, Z5, Z5
+	VPSUBD       Z20, Z5, Z5
+	VPMINSD      Z21, Z5, Z5
+	VPMOVSDB     Z5, X22
+	VMOVDQU8     X22, 80(DI)
+	VEXTRACTI64X4 $1, Z5, Y23
+	VPADDD       Y23, Y5, Y23
+	VEXTRACTI32X4 $1, Y23, X24
+	VPADDD       X24, X23, X23
+	VPSHUFD      $0x4E, X23, X24
+	VPADDD       X24, X23, X23
+	VPSHUFD      $0xB1, X23, X24
+	VPADDD       X24, X23, X23
+	VMOVD        X23, AX
+	MOVW         AX, 10(BX)
+	VMULPS       Z17, Z6, Z6
+	VADDPS       Z18, Z6, Z6
+	VPANDD       Z19, Z6, Z6
+	VPSUBD       Z20, Z6, Z6
+	VPMINSD      Z21, Z6, Z6
+	VPMOVSDB     Z6, X22
+	VMOVDQU8     X22, 96(DI)
+	VEXTRACTI64X4 $1, Z6, Y23
+	VPADDD       Y23, Y6, Y23
+	VEXTRACTI32X4 $1, Y23, X24
+	VPADDD       X24, X23, X23
+	VPSHUFD      $0x4E, X23, X24
+	VPADDD       X24, X23, X23
+	VPSHUFD      $0xB1, X23, X24
+	VPADDD       X24, X23, X23
+	VMOVD        X23, AX
+	MOVW         AX, 12(BX)
+	VMULPS       Z17, Z7, Z7
+	VADDPS       Z18, Z7, Z7
+	VPANDD       Z19, Z7, Z7
+	VPSUBD       Z20, Z7, Z7
+	VPMINSD      Z21, Z7, Z7
+	VPMOVSDB     Z7, X22
+	VMOVDQU8     X22, 112(DI)
+	VEXTRACTI64X4 $1, Z7, Y23
+	VPADDD       Y23, Y7, Y23
+	VEXTRACTI32X4 $1, Y23, X24
+	VPADDD       X24, X23, X23
+	VPSHUFD      $0x4E, X23, X24
+	VPADDD       X24, X23, X23
+	VPSHUFD      $0xB1, X23, X24
+	VPADDD       X24, X23, X23
+	VMOVD        X23, AX
+	MOVW         AX, 14(BX)
+	VMULPS       Z17, Z8, Z8
+	VADDPS       Z18, Z8, Z8
+	VPANDD       Z19, Z8, Z8
+	VPSUBD       Z20, Z8, Z8
+	VPMINSD      Z21, Z8, Z8
+	VPMOVSDB     Z8, X22
+	VMOVDQU8     X22, 128(DI)
+	VEXTRACTI64X4 $1, Z8, Y23
+	VPADDD       Y23, Y8, Y23
+	VEXTRACTI32X4 $1, Y23, X24
+	VPADDD       X24, X23, X23
+	VPSHUFD      $0x4E, X23, X24
+	VPADDD       X24, X23, X23
+	VPSHUFD      $0xB1, X23, X24
+	VPADDD       X24, X23, X23
+	VMOVD        X23, AX
+	MOVW         AX, 16(BX)
+	VMULPS       Z17, Z9, Z9
+	VADDPS       Z18, Z9, Z9
+	VPANDD       Z19, Z9, Z9
+	VPSUBD       Z20, Z9, Z9
+	VPMINSD      Z21, Z9, Z9
+	VPMOVSDB     Z9, X22
+	VMOVDQU8     X22, 144(DI)
+	VEXTRACTI64X4 $1, Z9, Y23
+	VPADDD       Y23, Y9, Y23
+	VEXTRACTI32X4 $1, Y23, X24
+	VPADDD       X24, X23, X23
+	VPSHUFD      $0x4E, X23, X24
+	VPADDD       X24, X23, X23
+	VPSHUFD      $0xB1, X23, X24
+	VPADDD       X24, X23, X23
+	VMOVD        X23, AX
+	MOVW         AX, 18(BX)
+	VMULPS       Z17, Z10, Z10
+	VADDPS       Z18, Z10, Z10
+	VPANDD       Z19, Z10, Z10
+	VPSUBD       Z20, Z10, Z10
+	VPMINSD      Z21, Z10, Z10
+	VPMOVSDB     Z10, X22
+	VMOVDQU8     X22, 160(DI)
+	VEXTRACTI64X4 $1, Z10, Y23
+	VPADDD       Y23, Y10, Y23
+	VEXTRACTI32X4 $1, Y23, X24
+	VPADDD       X24, X23, X23
+	VPSHUFD      $0x4E, X23, X24
+	VPADDD       X24, X23, X23
+	VPSHUFD      $0xB1, X23, X24
+	VPADDD       X24, X23, X23
+	VMOVD        X23, AX
+	MOVW         AX, 20(BX)
+	VMULPS       Z17, Z11, Z11
+	VADDPS       Z18, Z11, Z11
+	VPANDD       Z19, Z11, Z11
+	VPSUBD       Z20, Z11, Z11
+	VPMINSD      Z21, Z11, Z11
+	VPMOVSDB     Z11, X22
+	VMOVDQU8     X22, 176(DI)
+	VEXTRACTI64X4 $1, Z11, Y23
+	VPADDD       Y23, Y11, Y23
+	VEXTRACTI32X4 $1, Y23, X24
+	VPADDD       X24, X23, X23
+	VPSHUFD      $0x4E, X23, X24
+	VPADDD       X24, X23, X23
+	VPSHUFD      $0xB1, X23, X24
+	VPADDD       X24, X23, X23
+	VMOVD        X23, AX
+	MOVW         AX, 22(BX)
+	VMULPS       Z17, Z12, Z12
+	VADDPS       Z18, Z12, Z12
+	VPANDD       Z19, Z12, Z12
+	VPSUBD       Z20, Z12, Z12
+	VPMINSD      Z21, Z12, Z12
+	VPMOVSDB     Z12, X22
+	VMOVDQU8     X22, 192(DI)
+	VEXTRACTI64X4 $1, Z12, Y23
+	VPADDD       Y23, Y12, Y23
+	VEXTRACTI32X4 $1, Y23, X24
+	VPADDD       X24, X23, X23
+	VPSHUFD      $0x4E, X23, X24
+	VPADDD       X24, X23, X23
+	VPSHUFD      $0xB1, X23, X24
+	VPADDD       X24, X23, X23
+	VMOVD        X23, AX
+	MOVW         AX, 24(BX)
+	VMULPS       Z17, Z13, Z13
+	VADDPS       Z18, Z13, Z13
+	VPANDD       Z19, Z13, Z13
+	VPSUBD       Z20, Z13, Z13
+	VPMINSD      Z21, Z13, Z13
+	VPMOVSDB     Z13, X22
+	VMOVDQU8     X22, 208(DI)
+	VEXTRACTI64X4 $1, Z13, Y23
+	VPADDD       Y23, Y13, Y23
+	VEXTRACTI32X4 $1, Y23, X24
+	VPADDD       X24, X23, X23
+	VPSHUFD      $0x4E, X23, X24
+	VPADDD       X24, X23, X23
+	VPSHUFD      $0xB1, X23, X24
+	VPADDD       X24, X23, X23
+	VMOVD        X23, AX
+	MOVW         AX, 26(BX)
+	VMULPS       Z17, Z14, Z14
+	VADDPS       Z18, Z14, Z14
+	VPANDD       Z19, Z14, Z14
+	VPSUBD       Z20, Z14, Z14
+	VPMINSD      Z21, Z14, Z14
+	VPMOVSDB     Z14, X22
+	VMOVDQU8     X22, 224(DI)
+	VEXTRACTI64X4 $1, Z14, Y23
+	VPADDD       Y23, Y14, Y23
+	VEXTRACTI32X4 $1, Y23, X24
+	VPADDD       X24, X23, X23
+	VPSHUFD      $0x4E, X23, X24
+	VPADDD       X24, X23, X23
+	VPSHUFD      $0xB1, X23, X24
+	VPADDD       X24, X23, X23
+	VMOVD        X23, AX
+	MOVW         AX, 28(BX)
+	VMULPS       Z17, Z15, Z15
+	VADDPS       Z18, Z15, Z15
+	VPANDD       Z19, Z15, Z15
+	VPSUBD       Z20, Z15, Z15
+	VPMINSD      Z21, Z15, Z15
+	VPMOVSDB     Z15, X22
+	VMOVDQU8     X22, 240(DI)
+	VEXTRACTI64X4 $1, Z15, Y23
+	VPADDD       Y23, Y15, Y23
+	VEXTRACTI32X4 $1, Y23, X24
+	VPADDD       X24, X23, X23
+	VPSHUFD      $0x4E, X23, X24
+	VPADDD       X24, X23, X23
+	VPSHUFD      $0xB1, X23, X24
+	VPADDD       X24, X23, X23
+	VMOVD        X23, AX
+	MOVW         AX, 30(BX)
+	JMP          kqnext
+
+kqzero:
+	VPXORD       Z0, Z0, Z0
+	VMOVDQU32    Z0, 0(DI)
+	VMOVDQU32    Z0, 64(DI)
+	VMOVDQU32    Z0, 128(DI)
+	VMOVDQU32    Z0, 192(DI)
+	VMOVDQU      Y0, (BX)
+	VMOVSS       X0, (DX)
+
+kqnext:
+	ADDQ         $1024, SI
+	ADDQ         $256, DI
+	ADDQ         $4, DX
+	ADDQ         $32, BX
+	DECQ         CX
+	JNZ          kqblock
+
+kqdone:
+	VZEROUPPER
+	RET

@@ -71,9 +71,10 @@ func TestVNNIQuantMatchesPortable(t *testing.T) {
 
 // TestVNNIMatMulMatchesPortable: MatMul through the VNNI tile kernels is
 // bitwise what the portable kernels give on the same quantised activations
-// (the integer block sums are exact and the float combination is the
-// same), for whole tiles and tails, every batch size, and Q8_0 weights
-// holding −128 (which ggml's quantiser never writes but a file may).
+// (the integer sums are exact and the float combination is the same), for
+// whole tiles and tails, every batch size (above 64 columns the K-quant
+// tiles take the columns in two calls), and Q8_0 weights holding −128
+// (which ggml's quantiser never writes but a file may).
 func TestVNNIMatMulMatchesPortable(t *testing.T) {
 	if !haveVNNI {
 		t.Skip("CPU lacks AVX-512 VNNI")
@@ -83,9 +84,13 @@ func TestVNNIMatMulMatchesPortable(t *testing.T) {
 	if !p.vnni {
 		t.Fatal("pool does not use the VNNI kernels")
 	}
-	for _, typ := range []gguf.TensorType{gguf.TypeQ8_0, gguf.TypeQ4_0} {
-		for _, shape := range [][2]int{{16, 32}, {37, 96}, {64, 576}, {5, 64}} {
-			for _, batch := range []int{1, 3, 8, 17} {
+	for _, typ := range []gguf.TensorType{gguf.TypeQ8_0, gguf.TypeQ4_0, gguf.TypeQ4_K, gguf.TypeQ6_K} {
+		shapes := [][2]int{{16, 32}, {37, 96}, {64, 576}, {5, 64}}
+		if actBlock(typ) == qkK {
+			shapes = [][2]int{{16, 256}, {37, 512}, {48, 1536}, {5, 256}}
+		}
+		for _, shape := range shapes {
+			for _, batch := range []int{1, 3, 8, 17, 70} {
 				rows, cols := shape[0], shape[1]
 				t.Run(fmt.Sprintf("%v/%dx%d/b%d", typ, rows, cols, batch), func(t *testing.T) {
 					r := rand.New(rand.NewPCG(uint64(rows), uint64(batch)))
@@ -100,24 +105,82 @@ func TestVNNIMatMulMatchesPortable(t *testing.T) {
 					for name, x := range actCases(r, batch*cols) {
 						out := make([]float32, batch*rows)
 						p.MatMul(m, x, batch, out)
-						nb := cols / qk8_0
-						qs, d := make([]int8, batch*cols), make([]float32, batch*nb)
-						quantizeActQ8_0(x, qs, d)
-						dot := dotQ8_0Go
-						if typ == gguf.TypeQ4_0 {
-							dot = dotQ4_0Go
-						}
 						rb := m.RowBytes()
+						want := func(row, b int) float32 {
+							w := m.Data[row*rb : (row+1)*rb]
+							if actBlock(typ) == qk8_0 {
+								nb := cols / qk8_0
+								qs, d := make([]int8, cols), make([]float32, nb)
+								quantizeActQ8_0(x[b*cols:(b+1)*cols], qs, d)
+								if typ == gguf.TypeQ4_0 {
+									return dotQ4_0Go(w, qs, d)
+								}
+								return dotQ8_0Go(w, qs, d)
+							}
+							nb := cols / qkK
+							qs, d, bs := make([]int8, cols), make([]float32, nb), make([]int16, cols/16)
+							quantizeActQ8K(x[b*cols:(b+1)*cols], qs, d, bs)
+							if typ == gguf.TypeQ6_K {
+								return dotQ6KGo(w, qs, d, bs)
+							}
+							return dotQ4KGo(w, qs, d, bs)
+						}
 						for b := 0; b < batch; b++ {
 							for row := 0; row < rows; row++ {
-								want := dot(m.Data[row*rb:(row+1)*rb], qs[b*cols:(b+1)*cols], d[b*nb:(b+1)*nb])
-								if got := out[b*rows+row]; math.Float32bits(got) != math.Float32bits(want) {
-									t.Fatalf("%s: column %d row %d: VNNI %v, portable %v", name, b, row, got, want)
+								w := want(row, b)
+								if got := out[b*rows+row]; math.Float32bits(got) != math.Float32bits(w) {
+									t.Fatalf("%s: column %d row %d: VNNI %v, portable %v", name, b, row, got, w)
 								}
 							}
 						}
 					}
 				})
+			}
+		}
+	}
+}
+
+// TestVNNIQuantQ8KMatchesPortable: the AVX-512 Q8_K quantiser gives bitwise
+// quantizeActQ8K's quants, scales and sums of 16, including an all-zero
+// block and blocks whose largest magnitude occurs with both signs (the
+// first occurrence sets the sign of the scale).
+func TestVNNIQuantQ8KMatchesPortable(t *testing.T) {
+	if !haveVNNI {
+		t.Skip("CPU lacks AVX-512 VNNI")
+	}
+	r := rand.New(rand.NewPCG(23, 24))
+	const n = 6 * qkK
+	cases := actCases(r, n)
+	zero := randVec(r, n, 1)
+	clear(zero[qkK : 2*qkK])
+	cases["zero block"] = zero
+	signs := randVec(r, n, 1)
+	for b := 0; b < n; b += qkK {
+		i, j := b+r.IntN(qkK/2), b+qkK/2+r.IntN(qkK/2)
+		signs[i], signs[j] = 9, -9 // +9 first
+		if b%(2*qkK) == 0 {
+			signs[i], signs[j] = -9, 9 // −9 first
+		}
+	}
+	cases["both signs"] = signs
+	for name, x := range cases {
+		wq, wd, ws := make([]int8, n), make([]float32, n/qkK), make([]int16, n/16)
+		quantizeActQ8K(x, wq, wd, ws)
+		q, d, s := make([]int8, n), make([]float32, n/qkK), make([]int16, n/16)
+		quantizeActQ8KVNNI(x, q, d, s)
+		for i := range q {
+			if q[i] != wq[i] {
+				t.Fatalf("%s: quant %d = %d, want %d", name, i, q[i], wq[i])
+			}
+		}
+		for i := range d {
+			if math.Float32bits(d[i]) != math.Float32bits(wd[i]) {
+				t.Fatalf("%s: scale %d = %v, want %v", name, i, d[i], wd[i])
+			}
+		}
+		for i := range s {
+			if s[i] != ws[i] {
+				t.Fatalf("%s: sum %d = %d, want %d", name, i, s[i], ws[i])
 			}
 		}
 	}
