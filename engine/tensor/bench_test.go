@@ -13,7 +13,8 @@ import (
 // MB/s is the weight bandwidth. 576 columns is not a whole number of K-quant
 // super-blocks (ggml stores such tensors in other types), so K-quants are
 // measured on the 576×1536 ffn_down shape only. On a CPU with AVX-512 VNNI,
-// Q8_0 and Q4_0 are also measured with the AVX2 kernels (suffix /avx2).
+// the quantised types are also measured with the AVX2 kernels (suffix
+// /avx2).
 func BenchmarkMatMul(b *testing.B) {
 	p := NewPool(0)
 	defer p.Close()
@@ -22,7 +23,7 @@ func BenchmarkMatMul(b *testing.B) {
 	shapes := [][2]int{{576, 576}, {1536, 576}, {576, 1536}}
 	for _, typ := range allTypes {
 		pools := map[string]*Pool{"": p}
-		if p.vnni && (typ == gguf.TypeQ8_0 || typ == gguf.TypeQ4_0) {
+		if p.vnni && typ != gguf.TypeF32 && typ != gguf.TypeF16 && typ != gguf.TypeBF16 {
 			pools["/avx2"] = pAVX2
 		}
 		for _, sh := range shapes {
@@ -103,7 +104,8 @@ func BenchmarkParallelAfterGap(b *testing.B) {
 
 // BenchmarkMatMulDRAM streams a matrix far larger than the caches
 // (8192×1536), where MatMul is bound by memory bandwidth. On a CPU with
-// AVX-512 VNNI, Q8_0 and Q4_0 are also measured with the AVX2 kernels.
+// AVX-512 VNNI, the quantised types are also measured with the AVX2
+// kernels.
 func BenchmarkMatMulDRAM(b *testing.B) {
 	p := NewPool(0)
 	defer p.Close()
@@ -112,7 +114,7 @@ func BenchmarkMatMulDRAM(b *testing.B) {
 	const rows, cols = 8192, 1536
 	for _, typ := range allTypes {
 		pools := map[string]*Pool{"": p}
-		if p.vnni && (typ == gguf.TypeQ8_0 || typ == gguf.TypeQ4_0) {
+		if p.vnni && typ != gguf.TypeF32 && typ != gguf.TypeF16 && typ != gguf.TypeBF16 {
 			pools["/avx2"] = pAVX2
 		}
 		for suffix, p := range pools {

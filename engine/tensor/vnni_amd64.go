@@ -75,12 +75,19 @@ func q4kTileVNNI(w *byte, rb int, xq *int8, xstride int, xd *float32, dstride in
 // frame holds an integer sum per column).
 const vnniKCols = 64
 
-// vnniKRows is vnniRows for Q4_K weights against the Q8_K activations in
-// a.kqs, a.kd and a.bsums; the results are bitwise dotQ4KGo's.
+// vnniKRows is vnniRows for Q4_K and Q6_K weights against the Q8_K
+// activations in a.kqs, a.kd and a.bsums; the results are bitwise
+// dotQ4KGo's and dotQ6KGo's.
 func (a *mmArgs) vnniKRows(part *mmPart, lo, hi int) int {
 	m, rb, cols, rows, batch := part.m, part.rb, part.m.Cols, part.m.Rows, a.batch
 	nb := cols / qkK
-	if nb == 0 || hi-lo < vnniTile || m.Type != gguf.TypeQ4_K {
+	if nb == 0 || hi-lo < vnniTile || (m.Type != gguf.TypeQ4_K && m.Type != gguf.TypeQ6_K) {
+		return lo
+	}
+	q6 := m.Type == gguf.TypeQ6_K
+	if q6 && batch < 2 {
+		// Unpacking Q6_K for the tile costs more than it saves for one
+		// column; the AVX2 kernel gives the same bits.
 		return lo
 	}
 	_ = m.Data[hi*rb-1]
@@ -92,7 +99,11 @@ func (a *mmArgs) vnniKRows(part *mmPart, lo, hi int) int {
 	for ; r+vnniTile <= hi; r += vnniTile {
 		for c := 0; c < batch; c += vnniKCols {
 			n := min(vnniKCols, batch-c)
-			q4kTileVNNI(&m.Data[r*rb], rb, &a.kqs[c*cols], cols, &a.kd[c*nb], nb, &a.bsums[c*cols/16], cols/16, nb, n, &part.out[c*rows+r], rows)
+			if q6 {
+				q6kTileVNNI(&m.Data[r*rb], rb, &a.kqs[c*cols], cols, &a.kd[c*nb], nb, &a.bsums[c*cols/16], cols/16, nb, n, &part.out[c*rows+r], rows)
+			} else {
+				q4kTileVNNI(&m.Data[r*rb], rb, &a.kqs[c*cols], cols, &a.kd[c*nb], nb, &a.bsums[c*cols/16], cols/16, nb, n, &part.out[c*rows+r], rows)
+			}
 		}
 	}
 	return r
@@ -112,3 +123,6 @@ func quantizeActQ8KVNNI(x []float32, qs []int8, d []float32, bsums []int16) {
 	_ = bsums[nb*qkK/16-1]
 	quantQ8KAVX512(&x[0], &qs[0], &d[0], &bsums[0], nb)
 }
+
+//go:noescape
+func q6kTileVNNI(w *byte, rb int, xq *int8, xstride int, xd *float32, dstride int, bsums *int16, bstride int, nb int, batch int, out *float32, ostride int)

@@ -1299,3 +1299,826 @@ kqnext:
 kqdone:
 	VZEROUPPER
 	RET
+
+// Q6_K tile kernel. Frame: 0..4095 per-column integer sums Σ sc·Σu·q8 (u =
+// q+32, 0..63), 4096 the sixteen scales per row (int32), 5120 the scales
+// as int16 pairs (sc[2p], sc[2p+1]), 5632 d per row (float32), 5696 the
+// gather offsets. Lane order π.
+
+// func q6kTileVNNI(w *byte, rb int, xq *int8, xstride int, xd *float32, dstride int, bsums *int16, bstride int, nb int, batch int, out *float32, ostride int)
+// As q4kTileVNNI for Q6_K rows (super-blocks of 210 bytes). The 6-bit
+// quants u = q+32 go through VPDPBUSD per 16-element sub-block, times the
+// scale by VPMULLD; the bias 32·Σ_s sc_s·Σq8 comes from VPDPWSSD on the
+// Q8_K sums: isum = Σ_s sc_s·Σu·q8 − 32·Σ_s sc_s·bsum_s, exactly
+// dotQ6KGo's integer, combined as it does.
+TEXT ·q6kTileVNNI(SB), 0, $5760-96
+	MOVQ         rb+8(FP), AX
+	VPBROADCASTD AX, Z21
+	VPMULLD      vnniperm<>(SB), Z21, Z21
+	VMOVDQU32    Z21, 5696(SP)
+	MOVL         $0x0F0F0F0F, DX
+	VPBROADCASTD DX, Z30
+	MOVL         $0x03030303, DX
+	VPBROADCASTD DX, Z31
+	MOVL         $0xFFFF, DX
+	VPBROADCASTD DX, Z29
+	MOVQ         xstride+24(FP), R11
+	MOVQ         ostride+88(FP), R13
+	SHLQ         $2, R13
+	VPXORD       Z9, Z9, Z9
+	MOVQ         out+80(FP), DI
+	MOVQ         batch+72(FP), DX
+
+q6kzero:
+	VMOVUPS Z9, (DI)
+	ADDQ    R13, DI
+	DECQ    DX
+	JNZ     q6kzero
+	MOVQ    w+0(FP), SI
+	XORQ    R8, R8
+
+q6ksb:
+	VMOVDQU32    5696(SP), Z21
+	// d (the high half of the dword at 206, staying inside the block).
+	KXNORW       K0, K0, K1
+	VPGATHERDD   206(SI)(Z21*1), K1, Z28
+	VPSRLD       $16, Z28, Z28
+	VPMOVDW      Z28, Y28
+	VCVTPH2PS    Y28, Z28
+	VMOVUPS      Z28, 5632(SP)
+	// The sixteen int8 scales, sign-extended, and as int16 pairs.
+	KXNORW       K0, K0, K1
+	VPGATHERDD   192(SI)(Z21*1), K1, Z24
+	KXNORW       K0, K0, K1
+	VPGATHERDD   196(SI)(Z21*1), K1, Z25
+	KXNORW       K0, K0, K1
+	VPGATHERDD   200(SI)(Z21*1), K1, Z26
+	KXNORW       K0, K0, K1
+	VPGATHERDD   204(SI)(Z21*1), K1, Z27
+	VPSLLD       $24, Z24, Z28
+	VPSRAD       $24, Z28, Z0
+	VMOVDQU32    Z0, 4096(SP)
+	VPSLLD       $16, Z24, Z28
+	VPSRAD       $24, Z28, Z1
+	VMOVDQU32    Z1, 4160(SP)
+	VPSLLD       $8, Z24, Z28
+	VPSRAD       $24, Z28, Z2
+	VMOVDQU32    Z2, 4224(SP)
+	VPSLLD       $0, Z24, Z28
+	VPSRAD       $24, Z28, Z3
+	VMOVDQU32    Z3, 4288(SP)
+	VPSLLD       $24, Z25, Z28
+	VPSRAD       $24, Z28, Z4
+	VMOVDQU32    Z4, 4352(SP)
+	VPSLLD       $16, Z25, Z28
+	VPSRAD       $24, Z28, Z5
+	VMOVDQU32    Z5, 4416(SP)
+	VPSLLD       $8, Z25, Z28
+	VPSRAD       $24, Z28, Z6
+	VMOVDQU32    Z6, 4480(SP)
+	VPSLLD       $0, Z25, Z28
+	VPSRAD       $24, Z28, Z7
+	VMOVDQU32    Z7, 4544(SP)
+	VPSLLD       $24, Z26, Z28
+	VPSRAD       $24, Z28, Z10
+	VMOVDQU32    Z10, 4608(SP)
+	VPSLLD       $16, Z26, Z28
+	VPSRAD       $24, Z28, Z11
+	VMOVDQU32    Z11, 4672(SP)
+	VPSLLD       $8, Z26, Z28
+	VPSRAD       $24, Z28, Z12
+	VMOVDQU32    Z12, 4736(SP)
+	VPSLLD       $0, Z26, Z28
+	VPSRAD       $24, Z28, Z13
+	VMOVDQU32    Z13, 4800(SP)
+	VPSLLD       $24, Z27, Z28
+	VPSRAD       $24, Z28, Z14
+	VMOVDQU32    Z14, 4864(SP)
+	VPSLLD       $16, Z27, Z28
+	VPSRAD       $24, Z28, Z15
+	VMOVDQU32    Z15, 4928(SP)
+	VPSLLD       $8, Z27, Z28
+	VPSRAD       $24, Z28, Z16
+	VMOVDQU32    Z16, 4992(SP)
+	VPSLLD       $0, Z27, Z28
+	VPSRAD       $24, Z28, Z17
+	VMOVDQU32    Z17, 5056(SP)
+	VPANDD       Z29, Z0, Z28
+	VPSLLD       $16, Z1, Z20
+	VPORD        Z20, Z28, Z28
+	VMOVDQU32    Z28, 5120(SP)
+	VPANDD       Z29, Z2, Z28
+	VPSLLD       $16, Z3, Z20
+	VPORD        Z20, Z28, Z28
+	VMOVDQU32    Z28, 5184(SP)
+	VPANDD       Z29, Z4, Z28
+	VPSLLD       $16, Z5, Z20
+	VPORD        Z20, Z28, Z28
+	VMOVDQU32    Z28, 5248(SP)
+	VPANDD       Z29, Z6, Z28
+	VPSLLD       $16, Z7, Z20
+	VPORD        Z20, Z28, Z28
+	VMOVDQU32    Z28, 5312(SP)
+	VPANDD       Z29, Z10, Z28
+	VPSLLD       $16, Z11, Z20
+	VPORD        Z20, Z28, Z28
+	VMOVDQU32    Z28, 5376(SP)
+	VPANDD       Z29, Z12, Z28
+	VPSLLD       $16, Z13, Z20
+	VPORD        Z20, Z28, Z28
+	VMOVDQU32    Z28, 5440(SP)
+	VPANDD       Z29, Z14, Z28
+	VPSLLD       $16, Z15, Z20
+	VPORD        Z20, Z28, Z28
+	VMOVDQU32    Z28, 5504(SP)
+	VPANDD       Z29, Z16, Z28
+	VPSLLD       $16, Z17, Z20
+	VPORD        Z20, Z28, Z28
+	VMOVDQU32    Z28, 5568(SP)
+	VPXORD       Z9, Z9, Z9
+	LEAQ         0(SP), DI
+	MOVQ         batch+72(FP), DX
+
+q6kzq:
+	VMOVDQU32 Z9, (DI)
+	ADDQ      $64, DI
+	DECQ      DX
+	JNZ       q6kzq
+	MOVQ      rb+8(FP), AX
+	// Elements 0..127: ql[0..31] with qh[0..31] give q1 and q3.
+	ROWPTRS
+	VMOVDQU      128(SI), Y0
+	VINSERTI64X4 $1, 128(DI), Z0, Z0
+	VMOVDQU      128(SI)(AX*1), Y1
+	VINSERTI64X4 $1, 128(DI)(AX*1), Z1, Z1
+	VMOVDQU      128(SI)(AX*2), Y2
+	VINSERTI64X4 $1, 128(DI)(AX*2), Z2, Z2
+	VMOVDQU      128(SI)(BX*1), Y3
+	VINSERTI64X4 $1, 128(DI)(BX*1), Z3, Z3
+	VMOVDQU      128(R9), Y4
+	VINSERTI64X4 $1, 128(R10), Z4, Z4
+	VMOVDQU      128(R9)(AX*1), Y5
+	VINSERTI64X4 $1, 128(R10)(AX*1), Z5, Z5
+	VMOVDQU      128(R9)(AX*2), Y6
+	VINSERTI64X4 $1, 128(R10)(AX*2), Z6, Z6
+	VMOVDQU      128(R9)(BX*1), Y7
+	VINSERTI64X4 $1, 128(R10)(BX*1), Z7, Z7
+	TRANSPOSE
+	VMOVDQA64    Z10, Z18
+	VMOVDQA64    Z11, Z19
+	VMOVDQA64    Z12, Z20
+	VMOVDQA64    Z13, Z21
+	VMOVDQA64    Z14, Z22
+	VMOVDQA64    Z15, Z23
+	VMOVDQA64    Z16, Z24
+	VMOVDQA64    Z17, Z25
+	MOVQ         rb+8(FP), AX
+	ROWPTRS
+	VMOVDQU      0(SI), Y0
+	VINSERTI64X4 $1, 0(DI), Z0, Z0
+	VMOVDQU      0(SI)(AX*1), Y1
+	VINSERTI64X4 $1, 0(DI)(AX*1), Z1, Z1
+	VMOVDQU      0(SI)(AX*2), Y2
+	VINSERTI64X4 $1, 0(DI)(AX*2), Z2, Z2
+	VMOVDQU      0(SI)(BX*1), Y3
+	VINSERTI64X4 $1, 0(DI)(BX*1), Z3, Z3
+	VMOVDQU      0(R9), Y4
+	VINSERTI64X4 $1, 0(R10), Z4, Z4
+	VMOVDQU      0(R9)(AX*1), Y5
+	VINSERTI64X4 $1, 0(R10)(AX*1), Z5, Z5
+	VMOVDQU      0(R9)(AX*2), Y6
+	VINSERTI64X4 $1, 0(R10)(AX*2), Z6, Z6
+	VMOVDQU      0(R9)(BX*1), Y7
+	VINSERTI64X4 $1, 0(R10)(BX*1), Z7, Z7
+	TRANSPOSE
+	VPANDD       Z31, Z18, Z0
+	VPSLLD       $4, Z0, Z0
+	VPTERNLOGD   $0xF8, Z30, Z10, Z0
+	VPANDD       Z31, Z19, Z1
+	VPSLLD       $4, Z1, Z1
+	VPTERNLOGD   $0xF8, Z30, Z11, Z1
+	VPANDD       Z31, Z20, Z2
+	VPSLLD       $4, Z2, Z2
+	VPTERNLOGD   $0xF8, Z30, Z12, Z2
+	VPANDD       Z31, Z21, Z3
+	VPSLLD       $4, Z3, Z3
+	VPTERNLOGD   $0xF8, Z30, Z13, Z3
+	VPANDD       Z31, Z22, Z4
+	VPSLLD       $4, Z4, Z4
+	VPTERNLOGD   $0xF8, Z30, Z14, Z4
+	VPANDD       Z31, Z23, Z5
+	VPSLLD       $4, Z5, Z5
+	VPTERNLOGD   $0xF8, Z30, Z15, Z5
+	VPANDD       Z31, Z24, Z6
+	VPSLLD       $4, Z6, Z6
+	VPTERNLOGD   $0xF8, Z30, Z16, Z6
+	VPANDD       Z31, Z25, Z7
+	VPSLLD       $4, Z7, Z7
+	VPTERNLOGD   $0xF8, Z30, Z17, Z7
+	VPSRLD       $4, Z10, Z10
+	VPANDD       Z30, Z10, Z10
+	VPSRLD       $4, Z18, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPORD        Z8, Z10, Z10
+	VPSRLD       $4, Z11, Z11
+	VPANDD       Z30, Z11, Z11
+	VPSRLD       $4, Z19, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPORD        Z8, Z11, Z11
+	VPSRLD       $4, Z12, Z12
+	VPANDD       Z30, Z12, Z12
+	VPSRLD       $4, Z20, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPORD        Z8, Z12, Z12
+	VPSRLD       $4, Z13, Z13
+	VPANDD       Z30, Z13, Z13
+	VPSRLD       $4, Z21, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPORD        Z8, Z13, Z13
+	VPSRLD       $4, Z14, Z14
+	VPANDD       Z30, Z14, Z14
+	VPSRLD       $4, Z22, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPORD        Z8, Z14, Z14
+	VPSRLD       $4, Z15, Z15
+	VPANDD       Z30, Z15, Z15
+	VPSRLD       $4, Z23, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPORD        Z8, Z15, Z15
+	VPSRLD       $4, Z16, Z16
+	VPANDD       Z30, Z16, Z16
+	VPSRLD       $4, Z24, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPORD        Z8, Z16, Z16
+	VPSRLD       $4, Z17, Z17
+	VPANDD       Z30, Z17, Z17
+	VPSRLD       $4, Z25, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPORD        Z8, Z17, Z17
+	MOVQ         R8, DI
+	SHLQ         $8, DI
+	ADDQ         xq+16(FP), DI
+	LEAQ         0(SP), R9
+	MOVQ         batch+72(FP), DX
+
+q6kc0a:
+	VPXORD       Z26, Z26, Z26
+	VPXORD       Z27, Z27, Z27
+	VPXORD       Z8, Z8, Z8
+	VPXORD       Z9, Z9, Z9
+	VPDPBUSD.BCST 0(DI), Z0, Z26
+	VPDPBUSD.BCST 4(DI), Z1, Z26
+	VPDPBUSD.BCST 8(DI), Z2, Z26
+	VPDPBUSD.BCST 12(DI), Z3, Z26
+	VPDPBUSD.BCST 16(DI), Z4, Z27
+	VPDPBUSD.BCST 20(DI), Z5, Z27
+	VPDPBUSD.BCST 24(DI), Z6, Z27
+	VPDPBUSD.BCST 28(DI), Z7, Z27
+	VPDPBUSD.BCST 64(DI), Z10, Z8
+	VPDPBUSD.BCST 68(DI), Z11, Z8
+	VPDPBUSD.BCST 72(DI), Z12, Z8
+	VPDPBUSD.BCST 76(DI), Z13, Z8
+	VPDPBUSD.BCST 80(DI), Z14, Z9
+	VPDPBUSD.BCST 84(DI), Z15, Z9
+	VPDPBUSD.BCST 88(DI), Z16, Z9
+	VPDPBUSD.BCST 92(DI), Z17, Z9
+	VPMULLD      4096(SP), Z26, Z26
+	VPMULLD      4160(SP), Z27, Z27
+	VPMULLD      4352(SP), Z8, Z8
+	VPMULLD      4416(SP), Z9, Z9
+	VPADDD       Z27, Z26, Z26
+	VPADDD       Z9, Z8, Z8
+	VPADDD       Z8, Z26, Z26
+	VPADDD       (R9), Z26, Z26
+	VMOVDQU32    Z26, (R9)
+	ADDQ         R11, DI
+	ADDQ         $64, R9
+	DECQ         DX
+	JNZ          q6kc0a
+	// ql[32..63] with qh give q2 and q4.
+	MOVQ         rb+8(FP), AX
+	ROWPTRS
+	VMOVDQU      32(SI), Y0
+	VINSERTI64X4 $1, 32(DI), Z0, Z0
+	VMOVDQU      32(SI)(AX*1), Y1
+	VINSERTI64X4 $1, 32(DI)(AX*1), Z1, Z1
+	VMOVDQU      32(SI)(AX*2), Y2
+	VINSERTI64X4 $1, 32(DI)(AX*2), Z2, Z2
+	VMOVDQU      32(SI)(BX*1), Y3
+	VINSERTI64X4 $1, 32(DI)(BX*1), Z3, Z3
+	VMOVDQU      32(R9), Y4
+	VINSERTI64X4 $1, 32(R10), Z4, Z4
+	VMOVDQU      32(R9)(AX*1), Y5
+	VINSERTI64X4 $1, 32(R10)(AX*1), Z5, Z5
+	VMOVDQU      32(R9)(AX*2), Y6
+	VINSERTI64X4 $1, 32(R10)(AX*2), Z6, Z6
+	VMOVDQU      32(R9)(BX*1), Y7
+	VINSERTI64X4 $1, 32(R10)(BX*1), Z7, Z7
+	TRANSPOSE
+	VPSRLD       $2, Z18, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPANDD       Z30, Z10, Z0
+	VPORD        Z8, Z0, Z0
+	VPSRLD       $2, Z19, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPANDD       Z30, Z11, Z1
+	VPORD        Z8, Z1, Z1
+	VPSRLD       $2, Z20, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPANDD       Z30, Z12, Z2
+	VPORD        Z8, Z2, Z2
+	VPSRLD       $2, Z21, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPANDD       Z30, Z13, Z3
+	VPORD        Z8, Z3, Z3
+	VPSRLD       $2, Z22, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPANDD       Z30, Z14, Z4
+	VPORD        Z8, Z4, Z4
+	VPSRLD       $2, Z23, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPANDD       Z30, Z15, Z5
+	VPORD        Z8, Z5, Z5
+	VPSRLD       $2, Z24, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPANDD       Z30, Z16, Z6
+	VPORD        Z8, Z6, Z6
+	VPSRLD       $2, Z25, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPANDD       Z30, Z17, Z7
+	VPORD        Z8, Z7, Z7
+	VPSRLD       $4, Z10, Z10
+	VPANDD       Z30, Z10, Z10
+	VPSRLD       $6, Z18, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPORD        Z8, Z10, Z10
+	VPSRLD       $4, Z11, Z11
+	VPANDD       Z30, Z11, Z11
+	VPSRLD       $6, Z19, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPORD        Z8, Z11, Z11
+	VPSRLD       $4, Z12, Z12
+	VPANDD       Z30, Z12, Z12
+	VPSRLD       $6, Z20, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPORD        Z8, Z12, Z12
+	VPSRLD       $4, Z13, Z13
+	VPANDD       Z30, Z13, Z13
+	VPSRLD       $6, Z21, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPORD        Z8, Z13, Z13
+	VPSRLD       $4, Z14, Z14
+	VPANDD       Z30, Z14, Z14
+	VPSRLD       $6, Z22, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPORD        Z8, Z14, Z14
+	VPSRLD       $4, Z15, Z15
+	VPANDD       Z30, Z15, Z15
+	VPSRLD       $6, Z23, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPORD        Z8, Z15, Z15
+	VPSRLD       $4, Z16, Z16
+	VPANDD       Z30, Z16, Z16
+	VPSRLD       $6, Z24, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPORD        Z8, Z16, Z16
+	VPSRLD       $4, Z17, Z17
+	VPANDD       Z30, Z17, Z17
+	VPSRLD       $6, Z25, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPORD        Z8, Z17, Z17
+	MOVQ         R8, DI
+	SHLQ         $8, DI
+	ADDQ         xq+16(FP), DI
+	LEAQ         0(SP), R9
+	MOVQ         batch+72(FP), DX
+
+q6kc0b:
+	VPXORD       Z26, Z26, Z26
+	VPXORD       Z27, Z27, Z27
+	VPXORD       Z8, Z8, Z8
+	VPXORD       Z9, Z9, Z9
+	VPDPBUSD.BCST 32(DI), Z0, Z26
+	VPDPBUSD.BCST 36(DI), Z1, Z26
+	VPDPBUSD.BCST 40(DI), Z2, Z26
+	VPDPBUSD.BCST 44(DI), Z3, Z26
+	VPDPBUSD.BCST 48(DI), Z4, Z27
+	VPDPBUSD.BCST 52(DI), Z5, Z27
+	VPDPBUSD.BCST 56(DI), Z6, Z27
+	VPDPBUSD.BCST 60(DI), Z7, Z27
+	VPDPBUSD.BCST 96(DI), Z10, Z8
+	VPDPBUSD.BCST 100(DI), Z11, Z8
+	VPDPBUSD.BCST 104(DI), Z12, Z8
+	VPDPBUSD.BCST 108(DI), Z13, Z8
+	VPDPBUSD.BCST 112(DI), Z14, Z9
+	VPDPBUSD.BCST 116(DI), Z15, Z9
+	VPDPBUSD.BCST 120(DI), Z16, Z9
+	VPDPBUSD.BCST 124(DI), Z17, Z9
+	VPMULLD      4224(SP), Z26, Z26
+	VPMULLD      4288(SP), Z27, Z27
+	VPMULLD      4480(SP), Z8, Z8
+	VPMULLD      4544(SP), Z9, Z9
+	VPADDD       Z27, Z26, Z26
+	VPADDD       Z9, Z8, Z8
+	VPADDD       Z8, Z26, Z26
+	VPADDD       (R9), Z26, Z26
+	VMOVDQU32    Z26, (R9)
+	ADDQ         R11, DI
+	ADDQ         $64, R9
+	DECQ         DX
+	JNZ          q6kc0b
+	MOVQ         rb+8(FP), AX
+	// Elements 128..255: ql[64..95] with qh[32..63] give q1 and q3.
+	ROWPTRS
+	VMOVDQU      160(SI), Y0
+	VINSERTI64X4 $1, 160(DI), Z0, Z0
+	VMOVDQU      160(SI)(AX*1), Y1
+	VINSERTI64X4 $1, 160(DI)(AX*1), Z1, Z1
+	VMOVDQU      160(SI)(AX*2), Y2
+	VINSERTI64X4 $1, 160(DI)(AX*2), Z2, Z2
+	VMOVDQU      160(SI)(BX*1), Y3
+	VINSERTI64X4 $1, 160(DI)(BX*1), Z3, Z3
+	VMOVDQU      160(R9), Y4
+	VINSERTI64X4 $1, 160(R10), Z4, Z4
+	VMOVDQU      160(R9)(AX*1), Y5
+	VINSERTI64X4 $1, 160(R10)(AX*1), Z5, Z5
+	VMOVDQU      160(R9)(AX*2), Y6
+	VINSERTI64X4 $1, 160(R10)(AX*2), Z6, Z6
+	VMOVDQU      160(R9)(BX*1), Y7
+	VINSERTI64X4 $1, 160(R10)(BX*1), Z7, Z7
+	TRANSPOSE
+	VMOVDQA64    Z10, Z18
+	VMOVDQA64    Z11, Z19
+	VMOVDQA64    Z12, Z20
+	VMOVDQA64    Z13, Z21
+	VMOVDQA64    Z14, Z22
+	VMOVDQA64    Z15, Z23
+	VMOVDQA64    Z16, Z24
+	VMOVDQA64    Z17, Z25
+	MOVQ         rb+8(FP), AX
+	ROWPTRS
+	VMOVDQU      64(SI), Y0
+	VINSERTI64X4 $1, 64(DI), Z0, Z0
+	VMOVDQU      64(SI)(AX*1), Y1
+	VINSERTI64X4 $1, 64(DI)(AX*1), Z1, Z1
+	VMOVDQU      64(SI)(AX*2), Y2
+	VINSERTI64X4 $1, 64(DI)(AX*2), Z2, Z2
+	VMOVDQU      64(SI)(BX*1), Y3
+	VINSERTI64X4 $1, 64(DI)(BX*1), Z3, Z3
+	VMOVDQU      64(R9), Y4
+	VINSERTI64X4 $1, 64(R10), Z4, Z4
+	VMOVDQU      64(R9)(AX*1), Y5
+	VINSERTI64X4 $1, 64(R10)(AX*1), Z5, Z5
+	VMOVDQU      64(R9)(AX*2), Y6
+	VINSERTI64X4 $1, 64(R10)(AX*2), Z6, Z6
+	VMOVDQU      64(R9)(BX*1), Y7
+	VINSERTI64X4 $1, 64(R10)(BX*1), Z7, Z7
+	TRANSPOSE
+	VPANDD       Z31, Z18, Z0
+	VPSLLD       $4, Z0, Z0
+	VPTERNLOGD   $0xF8, Z30, Z10, Z0
+	VPANDD       Z31, Z19, Z1
+	VPSLLD       $4, Z1, Z1
+	VPTERNLOGD   $0xF8, Z30, Z11, Z1
+	VPANDD       Z31, Z20, Z2
+	VPSLLD       $4, Z2, Z2
+	VPTERNLOGD   $0xF8, Z30, Z12, Z2
+	VPANDD       Z31, Z21, Z3
+	VPSLLD       $4, Z3, Z3
+	VPTERNLOGD   $0xF8, Z30, Z13, Z3
+	VPANDD       Z31, Z22, Z4
+	VPSLLD       $4, Z4, Z4
+	VPTERNLOGD   $0xF8, Z30, Z14, Z4
+	VPANDD       Z31, Z23, Z5
+	VPSLLD       $4, Z5, Z5
+	VPTERNLOGD   $0xF8, Z30, Z15, Z5
+	VPANDD       Z31, Z24, Z6
+	VPSLLD       $4, Z6, Z6
+	VPTERNLOGD   $0xF8, Z30, Z16, Z6
+	VPANDD       Z31, Z25, Z7
+	VPSLLD       $4, Z7, Z7
+	VPTERNLOGD   $0xF8, Z30, Z17, Z7
+	VPSRLD       $4, Z10, Z10
+	VPANDD       Z30, Z10, Z10
+	VPSRLD       $4, Z18, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPORD        Z8, Z10, Z10
+	VPSRLD       $4, Z11, Z11
+	VPANDD       Z30, Z11, Z11
+	VPSRLD       $4, Z19, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPORD        Z8, Z11, Z11
+	VPSRLD       $4, Z12, Z12
+	VPANDD       Z30, Z12, Z12
+	VPSRLD       $4, Z20, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPORD        Z8, Z12, Z12
+	VPSRLD       $4, Z13, Z13
+	VPANDD       Z30, Z13, Z13
+	VPSRLD       $4, Z21, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPORD        Z8, Z13, Z13
+	VPSRLD       $4, Z14, Z14
+	VPANDD       Z30, Z14, Z14
+	VPSRLD       $4, Z22, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPORD        Z8, Z14, Z14
+	VPSRLD       $4, Z15, Z15
+	VPANDD       Z30, Z15, Z15
+	VPSRLD       $4, Z23, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPORD        Z8, Z15, Z15
+	VPSRLD       $4, Z16, Z16
+	VPANDD       Z30, Z16, Z16
+	VPSRLD       $4, Z24, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPORD        Z8, Z16, Z16
+	VPSRLD       $4, Z17, Z17
+	VPANDD       Z30, Z17, Z17
+	VPSRLD       $4, Z25, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPORD        Z8, Z17, Z17
+	MOVQ         R8, DI
+	SHLQ         $8, DI
+	ADDQ         xq+16(FP), DI
+	LEAQ         0(SP), R9
+	MOVQ         batch+72(FP), DX
+
+q6kc1a:
+	VPXORD       Z26, Z26, Z26
+	VPXORD       Z27, Z27, Z27
+	VPXORD       Z8, Z8, Z8
+	VPXORD       Z9, Z9, Z9
+	VPDPBUSD.BCST 128(DI), Z0, Z26
+	VPDPBUSD.BCST 132(DI), Z1, Z26
+	VPDPBUSD.BCST 136(DI), Z2, Z26
+	VPDPBUSD.BCST 140(DI), Z3, Z26
+	VPDPBUSD.BCST 144(DI), Z4, Z27
+	VPDPBUSD.BCST 148(DI), Z5, Z27
+	VPDPBUSD.BCST 152(DI), Z6, Z27
+	VPDPBUSD.BCST 156(DI), Z7, Z27
+	VPDPBUSD.BCST 192(DI), Z10, Z8
+	VPDPBUSD.BCST 196(DI), Z11, Z8
+	VPDPBUSD.BCST 200(DI), Z12, Z8
+	VPDPBUSD.BCST 204(DI), Z13, Z8
+	VPDPBUSD.BCST 208(DI), Z14, Z9
+	VPDPBUSD.BCST 212(DI), Z15, Z9
+	VPDPBUSD.BCST 216(DI), Z16, Z9
+	VPDPBUSD.BCST 220(DI), Z17, Z9
+	VPMULLD      4608(SP), Z26, Z26
+	VPMULLD      4672(SP), Z27, Z27
+	VPMULLD      4864(SP), Z8, Z8
+	VPMULLD      4928(SP), Z9, Z9
+	VPADDD       Z27, Z26, Z26
+	VPADDD       Z9, Z8, Z8
+	VPADDD       Z8, Z26, Z26
+	VPADDD       (R9), Z26, Z26
+	VMOVDQU32    Z26, (R9)
+	ADDQ         R11, DI
+	ADDQ         $64, R9
+	DECQ         DX
+	JNZ          q6kc1a
+	// ql[96..127] with qh give q2 and q4.
+	MOVQ         rb+8(FP), AX
+	ROWPTRS
+	VMOVDQU      96(SI), Y0
+	VINSERTI64X4 $1, 96(DI), Z0, Z0
+	VMOVDQU      96(SI)(AX*1), Y1
+	VINSERTI64X4 $1, 96(DI)(AX*1), Z1, Z1
+	VMOVDQU      96(SI)(AX*2), Y2
+	VINSERTI64X4 $1, 96(DI)(AX*2), Z2, Z2
+	VMOVDQU      96(SI)(BX*1), Y3
+	VINSERTI64X4 $1, 96(DI)(BX*1), Z3, Z3
+	VMOVDQU      96(R9), Y4
+	VINSERTI64X4 $1, 96(R10), Z4, Z4
+	VMOVDQU      96(R9)(AX*1), Y5
+	VINSERTI64X4 $1, 96(R10)(AX*1), Z5, Z5
+	VMOVDQU      96(R9)(AX*2), Y6
+	VINSERTI64X4 $1, 96(R10)(AX*2), Z6, Z6
+	VMOVDQU      96(R9)(BX*1), Y7
+	VINSERTI64X4 $1, 96(R10)(BX*1), Z7, Z7
+	TRANSPOSE
+	VPSRLD       $2, Z18, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPANDD       Z30, Z10, Z0
+	VPORD        Z8, Z0, Z0
+	VPSRLD       $2, Z19, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPANDD       Z30, Z11, Z1
+	VPORD        Z8, Z1, Z1
+	VPSRLD       $2, Z20, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPANDD       Z30, Z12, Z2
+	VPORD        Z8, Z2, Z2
+	VPSRLD       $2, Z21, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPANDD       Z30, Z13, Z3
+	VPORD        Z8, Z3, Z3
+	VPSRLD       $2, Z22, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPANDD       Z30, Z14, Z4
+	VPORD        Z8, Z4, Z4
+	VPSRLD       $2, Z23, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPANDD       Z30, Z15, Z5
+	VPORD        Z8, Z5, Z5
+	VPSRLD       $2, Z24, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPANDD       Z30, Z16, Z6
+	VPORD        Z8, Z6, Z6
+	VPSRLD       $2, Z25, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPANDD       Z30, Z17, Z7
+	VPORD        Z8, Z7, Z7
+	VPSRLD       $4, Z10, Z10
+	VPANDD       Z30, Z10, Z10
+	VPSRLD       $6, Z18, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPORD        Z8, Z10, Z10
+	VPSRLD       $4, Z11, Z11
+	VPANDD       Z30, Z11, Z11
+	VPSRLD       $6, Z19, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPORD        Z8, Z11, Z11
+	VPSRLD       $4, Z12, Z12
+	VPANDD       Z30, Z12, Z12
+	VPSRLD       $6, Z20, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPORD        Z8, Z12, Z12
+	VPSRLD       $4, Z13, Z13
+	VPANDD       Z30, Z13, Z13
+	VPSRLD       $6, Z21, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPORD        Z8, Z13, Z13
+	VPSRLD       $4, Z14, Z14
+	VPANDD       Z30, Z14, Z14
+	VPSRLD       $6, Z22, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPORD        Z8, Z14, Z14
+	VPSRLD       $4, Z15, Z15
+	VPANDD       Z30, Z15, Z15
+	VPSRLD       $6, Z23, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPORD        Z8, Z15, Z15
+	VPSRLD       $4, Z16, Z16
+	VPANDD       Z30, Z16, Z16
+	VPSRLD       $6, Z24, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPORD        Z8, Z16, Z16
+	VPSRLD       $4, Z17, Z17
+	VPANDD       Z30, Z17, Z17
+	VPSRLD       $6, Z25, Z8
+	VPANDD       Z31, Z8, Z8
+	VPSLLD       $4, Z8, Z8
+	VPORD        Z8, Z17, Z17
+	MOVQ         R8, DI
+	SHLQ         $8, DI
+	ADDQ         xq+16(FP), DI
+	LEAQ         0(SP), R9
+	MOVQ         batch+72(FP), DX
+
+q6kc1b:
+	VPXORD       Z26, Z26, Z26
+	VPXORD       Z27, Z27, Z27
+	VPXORD       Z8, Z8, Z8
+	VPXORD       Z9, Z9, Z9
+	VPDPBUSD.BCST 160(DI), Z0, Z26
+	VPDPBUSD.BCST 164(DI), Z1, Z26
+	VPDPBUSD.BCST 168(DI), Z2, Z26
+	VPDPBUSD.BCST 172(DI), Z3, Z26
+	VPDPBUSD.BCST 176(DI), Z4, Z27
+	VPDPBUSD.BCST 180(DI), Z5, Z27
+	VPDPBUSD.BCST 184(DI), Z6, Z27
+	VPDPBUSD.BCST 188(DI), Z7, Z27
+	VPDPBUSD.BCST 224(DI), Z10, Z8
+	VPDPBUSD.BCST 228(DI), Z11, Z8
+	VPDPBUSD.BCST 232(DI), Z12, Z8
+	VPDPBUSD.BCST 236(DI), Z13, Z8
+	VPDPBUSD.BCST 240(DI), Z14, Z9
+	VPDPBUSD.BCST 244(DI), Z15, Z9
+	VPDPBUSD.BCST 248(DI), Z16, Z9
+	VPDPBUSD.BCST 252(DI), Z17, Z9
+	VPMULLD      4736(SP), Z26, Z26
+	VPMULLD      4800(SP), Z27, Z27
+	VPMULLD      4992(SP), Z8, Z8
+	VPMULLD      5056(SP), Z9, Z9
+	VPADDD       Z27, Z26, Z26
+	VPADDD       Z9, Z8, Z8
+	VPADDD       Z8, Z26, Z26
+	VPADDD       (R9), Z26, Z26
+	VMOVDQU32    Z26, (R9)
+	ADDQ         R11, DI
+	ADDQ         $64, R9
+	DECQ         DX
+	JNZ          q6kc1b
+	MOVQ         rb+8(FP), AX
+	// isum = S − 32·Σ sc·bsum, and the float combination per column.
+	VMOVDQU32    5120(SP), Z0
+	VMOVDQU32    5184(SP), Z1
+	VMOVDQU32    5248(SP), Z2
+	VMOVDQU32    5312(SP), Z3
+	VMOVDQU32    5376(SP), Z4
+	VMOVDQU32    5440(SP), Z5
+	VMOVDQU32    5504(SP), Z6
+	VMOVDQU32    5568(SP), Z7
+	VMOVUPS      5632(SP), Z8
+	MOVQ         R8, DI
+	SHLQ         $5, DI
+	ADDQ         bsums+48(FP), DI
+	MOVQ         xd+32(FP), BX
+	LEAQ         (BX)(R8*4), BX
+	LEAQ         0(SP), R9
+	MOVQ         out+80(FP), R10
+	MOVQ         dstride+40(FP), R12
+	SHLQ         $2, R12
+	MOVQ         bstride+56(FP), R14
+	SHLQ         $1, R14
+	MOVQ         batch+72(FP), DX
+
+q6kcf:
+	VPXORD       Z18, Z18, Z18
+	VPDPWSSD.BCST 0(DI), Z0, Z18
+	VPDPWSSD.BCST 4(DI), Z1, Z18
+	VPDPWSSD.BCST 8(DI), Z2, Z18
+	VPDPWSSD.BCST 12(DI), Z3, Z18
+	VPDPWSSD.BCST 16(DI), Z4, Z18
+	VPDPWSSD.BCST 20(DI), Z5, Z18
+	VPDPWSSD.BCST 24(DI), Z6, Z18
+	VPDPWSSD.BCST 28(DI), Z7, Z18
+	VPSLLD       $5, Z18, Z18
+	VMOVDQU32    (R9), Z19
+	VPSUBD       Z18, Z19, Z19
+	VCVTDQ2PS    Z19, Z19
+	VMULPS.BCST  (BX), Z8, Z20
+	VMULPS       Z19, Z20, Z19
+	VADDPS       (R10), Z19, Z19
+	VMOVUPS      Z19, (R10)
+	ADDQ         R14, DI
+	ADDQ         R12, BX
+	ADDQ         $64, R9
+	ADDQ         R13, R10
+	DECQ         DX
+	JNZ          q6kcf
+	ADDQ         $210, SI
+	INCQ         R8
+	CMPQ         R8, nb+64(FP)
+	JLT          q6ksb
+	VMOVDQU32    vnniperm<>(SB), Z24
+	MOVQ         out+80(FP), DI
+	MOVQ         batch+72(FP), DX
+
+q6kperm:
+	VPERMD  (DI), Z24, Z9
+	VMOVUPS Z9, (DI)
+	ADDQ    R13, DI
+	DECQ    DX
+	JNZ     q6kperm
+	VZEROUPPER
+	RET
