@@ -170,6 +170,10 @@ type Options struct {
 	Experiment *Experiment
 	// Open resolves model references to backends.
 	Open pipeline.Opener
+	// OpenLocal, when set, loads a model into this process; the offline
+	// embedder uses it to pool the engine's final hidden states (through
+	// Open, a plugin backend only gives next-token distributions).
+	OpenLocal pipeline.Opener
 	// Log receives diagnostics (nil: slog.Default()).
 	Log *slog.Logger
 	// Progress receives progress lines (nil: none).

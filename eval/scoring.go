@@ -62,6 +62,22 @@ func (r *runner) setupScorers(ctx context.Context, sc *scorers) error {
 			return err
 		}
 		sc.embed = emb
+	case r.o.OpenLocal != nil:
+		// Hidden states need the engine in this process.
+		ref := em.GGUF
+		if ref == "" {
+			ref = e.Aligned
+		}
+		be, err := r.o.OpenLocal(ctx, ref)
+		if err != nil {
+			return fmt.Errorf("embeddings model %s: %w", ref, err)
+		}
+		r.extra = append(r.extra, be)
+		emb, err := score.NewModelEmbedder(ctx, be)
+		if err != nil {
+			return err
+		}
+		sc.embed = emb
 	default:
 		be, err := r.alignedModel(ctx)
 		if err != nil {

@@ -18,6 +18,10 @@ type Batch struct {
 	// AllLogits asks for the logits after every appended token instead of
 	// only after the last one.
 	AllLogits bool
+	// Embed asks for the mean over the appended tokens of the final
+	// (output-normed) hidden state instead of logits: out[i] gets Dim
+	// floats. The output head is not run for this sequence.
+	Embed bool
 }
 
 // logitsRows is the most output rows one output-head product computes, to
@@ -58,13 +62,19 @@ func (m *Model) Forward(ctx context.Context, seqs []Batch, out [][]float32) erro
 	s.orig = s.orig[:0]
 	for i, b := range seqs {
 		need := V
-		if b.AllLogits {
+		switch {
+		case b.Embed:
+			need = m.cfg.Dim
+		case b.AllLogits:
 			need = V * len(b.Tokens)
 		}
 		if cap(out[i]) >= need {
 			out[i] = out[i][:need]
 		} else {
 			out[i] = make([]float32, need)
+		}
+		if b.Embed {
+			clear(out[i])
 		}
 		s.orig = append(s.orig, b.Cache.n)
 		b.Cache.reserve(b.Cache.n + len(b.Tokens))
@@ -97,6 +107,14 @@ func (m *Model) Forward(ctx context.Context, seqs []Batch, out [][]float32) erro
 			c := seqs[s.rowB[r]].Cache
 			if p := int(s.rowPos[r]) + 1; p > c.n {
 				c.n = p
+			}
+		}
+	}
+	for i, b := range seqs {
+		if b.Embed {
+			inv := 1 / float32(len(b.Tokens))
+			for j := range out[i] {
+				out[i][j] *= inv
 			}
 		}
 	}
@@ -177,7 +195,13 @@ func (m *Model) logits(T int) {
 	sel := s.sel[:0]
 	for r := range T {
 		b := s.seqs[s.rowB[r]]
-		if b.AllLogits || int(s.rowT[r]) == len(b.Tokens)-1 {
+		switch {
+		case b.Embed:
+			// Sum the final hidden states; Forward divides at the end.
+			h := s.xsel[:dim]
+			rmsNorm(h, s.x[r*dim:(r+1)*dim], m.outNorm, m.cfg.NormEps)
+			addInto(s.out[s.rowB[r]], h)
+		case b.AllLogits || int(s.rowT[r]) == len(b.Tokens)-1:
 			sel = append(sel, int32(r))
 		}
 	}

@@ -93,9 +93,21 @@ func (e *OpenAIEmbedder) Embed(ctx context.Context, texts []string) ([][]float64
 // centred log-probabilities, an exact linear image of the pooled hidden
 // states, are dominated by the vocabulary prior and barely separate
 // unrelated texts, while pooled probabilities do).
+//
+// When the backend can give hidden states itself (HiddenStateEmbedder: the
+// embedded engine run in process), the embedding is the mean-pooled final
+// hidden state of the text's tokens instead, named "gguf-hidden-mean".
 type ModelEmbedder struct {
-	be   backend.Backend
-	name string
+	be     backend.Backend
+	hidden HiddenStateEmbedder
+	name   string
+}
+
+// HiddenStateEmbedder is implemented by backends that can return the mean
+// over a token sequence of their final hidden state (engine.Engine).
+type HiddenStateEmbedder interface {
+	// Embed pools over ids, after reading prefix (e.g. BOS) as context.
+	Embed(ctx context.Context, prefix, ids []int32) ([]float32, error)
 }
 
 // NewModelEmbedder checks that be returns full distributions at every
@@ -108,10 +120,14 @@ func NewModelEmbedder(ctx context.Context, be backend.Backend) (*ModelEmbedder, 
 	if !info.Caps.FullDist || !info.Caps.AllPositions {
 		return nil, fmt.Errorf("score: model %q cannot embed offline: it must return full distributions at every position (a gguf model does); configure an embeddings endpoint instead", info.Name)
 	}
+	if h, ok := be.(HiddenStateEmbedder); ok {
+		return &ModelEmbedder{be: be, hidden: h, name: "gguf-hidden-mean:" + info.Name + ":" + info.Fingerprint}, nil
+	}
 	return &ModelEmbedder{be: be, name: "gguf-prob-pool:" + info.Name + ":" + info.Fingerprint}, nil
 }
 
-// Name is "gguf-prob-pool:<model>:<vocab fingerprint>".
+// Name is "gguf-hidden-mean:<model>:<vocab fingerprint>" or
+// "gguf-prob-pool:<model>:<vocab fingerprint>".
 func (m *ModelEmbedder) Name() string { return m.name }
 
 // Embed runs each text through the model.
@@ -142,6 +158,17 @@ func (m *ModelEmbedder) embed(ctx context.Context, text string) ([]float64, erro
 	skip := len(withBOS) - len(plain) // the BOS position(s): not the text's
 	if len(plain) == 0 {
 		return nil, nil
+	}
+	if m.hidden != nil {
+		v, err := m.hidden.Embed(ctx, withBOS[:skip], withBOS[skip:])
+		if err != nil {
+			return nil, err
+		}
+		out := make([]float64, len(v))
+		for j, x := range v {
+			out[j] = float64(x)
+		}
+		return out, nil
 	}
 	seq, err := m.be.Open(ctx)
 	if err != nil {

@@ -157,7 +157,7 @@ func (a *app) runEval(cmd *cobra.Command, _ []string) error {
 		}
 		return err
 	}
-	sum, err := eval.Run(cmd.Context(), eval.Options{Experiment: e, Open: a.opener(), Log: a.log, Progress: a.io.Err})
+	sum, err := eval.Run(cmd.Context(), eval.Options{Experiment: e, Open: a.opener(), OpenLocal: a.localOpener(), Log: a.log, Progress: a.io.Err})
 	if err != nil {
 		if errors.Is(err, eval.ErrExperiment) {
 			return usageError{err}

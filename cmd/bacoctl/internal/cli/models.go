@@ -90,6 +90,14 @@ func (a *app) namedModel(ref string) (modelSpec, bool, error) {
 	return spec, true, nil
 }
 
+// localOpener loads models into this process whatever --in-process says
+// (for the engine's hidden states, which plugins do not carry).
+func (a *app) localOpener() pipeline.Opener {
+	return func(ctx context.Context, ref string) (backend.Backend, error) {
+		return a.loadModel(ctx, ref)
+	}
+}
+
 // isPluginRef reports whether ref names a backend plugin with parameters
 // (NAME:PARAMS) rather than a file, folder or hub reference.
 func isPluginRef(ref string) bool {
