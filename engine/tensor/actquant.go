@@ -3,9 +3,13 @@ package tensor
 import "math"
 
 // quantizeActQ8_0 quantises activations x (a whole number of 32-blocks) to
-// int8 with one float32 scale per block: d = max|x|/127, q = round(x/d)
-// (half away from zero), as quantize_row_q8_0_ref does except that the scale
-// stays float32 instead of being rounded to fp16.
+// int8 with one scale per block exactly as llama.cpp's x86 (AVX2/AVX-512)
+// quantize_row_q8_0 does, so that Q8_0 and Q4_0 products see the same
+// activations as llama.cpp's: amax = max|x|, id = 127/amax (0 for an
+// all-zero block), q = round(x·id) with ties to even, and the scale
+// d = amax/127 rounded to fp16 (as block_q8_0 stores it), kept here as the
+// float32 value of that fp16. (ggml's reference quantiser differs: id =
+// 1/d and ties away from zero.)
 func quantizeActQ8_0(x []float32, qs []int8, d []float32) {
 	for i := range d {
 		xb := x[i*qk8_0 : (i+1)*qk8_0]
@@ -14,17 +18,14 @@ func quantizeActQ8_0(x []float32, qs []int8, d []float32) {
 		for _, v := range xb {
 			amax = max(amax, abs32(v))
 		}
-		di := amax / 127
 		var id float32
-		if di != 0 {
-			id = 1 / di
+		if amax != 0 {
+			id = 127 / amax
 		}
-		d[i] = di
+		d[i] = fp16ToF32(f32ToFP16(amax / 127))
 		for j, v := range xb {
-			// roundf without math.Round: float64(v*id) + ±0.5 is exact
-			// (|v*id| <= 127 has 24 significant bits), and the conversion
-			// truncates toward zero.
-			qb[j] = int8(int32(float64(v*id) + math.Copysign(0.5, float64(v))))
+			// |v·id| <= 127 (plus rounding), exact in float64.
+			qb[j] = int8(math.RoundToEven(float64(v * id)))
 		}
 	}
 }

@@ -8,7 +8,9 @@
 // Quantised weights are never expanded to F32: activations are quantised once
 // per call to int8 blocks (Q8_0 blocks against Q8_0/Q4_0 weights, Q8_K
 // super-blocks against K-quant weights) and dotted in integer arithmetic with
-// the per-block scales applied afterwards, as ggml does.
+// the per-block scales applied afterwards, as ggml does. The Q8_0 activation
+// quantiser is llama.cpp's x86 one (fp16 scale, ties to even), so Q8_0 and
+// Q4_0 logits agree with llama.cpp's to float rounding.
 //
 // MatMul reads each weight row once for all batch columns (kernels that dot
 // one row with four columns at a time), and its summation order depends only
@@ -19,12 +21,12 @@
 // build tag purego forces the portable Go kernels everywhere. The two agree
 // within float32 rounding (bitwise for Q4_K and Q6_K).
 //
-// With AVX-512 VNNI, Q8_0 and Q4_0 products run in tile kernels instead: 16
-// weight rows are transposed per block so that one VPDPBUSD multiplies four
-// bytes of every row by four activation bytes broadcast to all lanes. The
-// integer block sums are exact and are combined in float32 exactly as the
-// portable kernels combine them, so on such a CPU MatMul is bitwise equal to
-// the purego build for these types, at every batch size.
+// With AVX-512 VNNI, Q8_0, Q4_0, Q4_K and Q6_K products run in tile kernels
+// instead: 16 weight rows are transposed per block so that one VPDPBUSD
+// multiplies four bytes of every row by four activation bytes broadcast to
+// all lanes. The integer sums are exact and are combined in float32 exactly
+// as the portable kernels combine them, so on such a CPU MatMul is bitwise
+// equal to the purego build for these types, at every batch size.
 //
 // testdata/ggmlref holds byte-exact outputs of ggml's reference quantisers
 // (see its README) that the tests compare against.

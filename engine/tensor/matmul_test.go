@@ -48,8 +48,10 @@ func actBlock(typ gguf.TensorType) int {
 //
 //   - activation quantisation (quantised types only): every element of an
 //     activation block of B elements is rounded to the nearest multiple of
-//     d = max|x_block|/127, an error of at most d/2, so the output moves by at
-//     most Σ_blocks d/2·Σ_{c in block} |w_c|;
+//     d = max|x_block|/127, an error of at most d/2; Q8_0 blocks then carry
+//     d rounded to fp16 (relative error ≤ 2^-11), which moves q·d by at most
+//     127·d·2^-11 = max|x_block|·2^-11 more. So the output moves by at most
+//     Σ_blocks (d/2 + max|x_block|·2^-11)·Σ_{c in block} |w_c|;
 //   - float32 arithmetic: each product and each addition of a sum of n terms
 //     rounds with relative error 2^-24, so with the per-block scale products
 //     the accumulated error is below (n+8)·2^-24·Σ|w_c|·|x_c| where x_c is
@@ -78,7 +80,7 @@ func refMatMul(m *Matrix, x []float32, batch int) (want, bound []float64) {
 						amax = math.Max(amax, math.Abs(float64(xb[c])))
 						sw += math.Abs(float64(wr[c]))
 					}
-					quant += amax / 127 / 2 * sw
+					quant += (amax/127/2 + amax*0x1p-11) * sw
 					mag += amax * sw // covers |x̂| ≤ amax
 				}
 			}

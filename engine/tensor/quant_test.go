@@ -287,13 +287,14 @@ func TestLayoutMatchesGGUF(t *testing.T) {
 	}
 }
 
-// TestActQ8_0Rounding checks the activation quantiser's rounding (half away
-// from zero, like roundf) on values at and next to the ties.
+// TestActQ8_0Rounding checks the activation quantiser's rounding (ties to
+// even, like llama.cpp's _mm256_round_ps) on values at and next to the ties,
+// and its fp16 scale.
 func TestActQ8_0Rounding(t *testing.T) {
 	x := make([]float32, 32)
 	x[0] = 127 // d = 1, 1/d = 1: quants equal the values rounded
 	vals := []float32{0.5, -0.5, 1.5, -2.5, 0.49999997, -0.49999997, 126.5, -126.5, 2.5000002}
-	want := []int8{1, -1, 2, -3, 0, 0, 127, -127, 3}
+	want := []int8{0, 0, 2, -2, 0, 0, 126, -126, 3}
 	copy(x[1:], vals)
 	qs := make([]int8, 32)
 	d := make([]float32, 1)
@@ -301,9 +302,18 @@ func TestActQ8_0Rounding(t *testing.T) {
 	if d[0] != 1 || qs[0] != 127 {
 		t.Fatalf("d = %v, q0 = %d", d[0], qs[0])
 	}
+
 	for i, w := range want {
 		if qs[1+i] != w {
 			t.Errorf("round(%v) = %d, want %d", vals[i], qs[1+i], w)
 		}
+	}
+	// amax 100: d = 100/127 = 0.787401…, whose nearest fp16 is 0.78759765625
+	// (binary16 has 10 fraction bits: 0.787401·2048 = 1612.6 → 1613/2048).
+	clear(x)
+	x[5] = -100
+	quantizeActQ8_0(x, qs, d)
+	if d[0] != 0.78759765625 || qs[5] != -127 {
+		t.Errorf("amax 100: scale %v, quant %d; want the fp16 0.78759765625 and -127", d[0], qs[5])
 	}
 }

@@ -284,22 +284,10 @@ q4block:
 	COLUMNS($18, q4col, q4block)
 	EPILOGUE(q4perm)
 
-// Rounds the float32 lanes of z half away from zero into int32 lanes of z
-// (t, f: scratch): t = trunc(z), plus ±1 where |z−t| ≥ 0.5. Needs |x| mask
-// in Z31, 0.5 in Z30, 1.0 in Z29, the sign bit in Z27.
-#define ROUNDHA(z, t, f) \
-	VRNDSCALEPS $0x0B, z, t \
-	VSUBPS      t, z, f \
-	VANDPS      Z31, f, z \
-	VCMPPS      $0x1D, Z30, z, K2 \
-	VANDPS      Z27, f, f \
-	VORPS       Z29, f, f \
-	VADDPS      f, t, K2, t \
-	VCVTTPS2DQ  t, z
-
 // func quantQ8_0AVX512(x *float32, qs *int8, d *float32, nc *int32, nb int, k int32)
-// quantizeActQ8_0 for nb blocks (bitwise the same quants and scales), also
-// writing nc[i] = k·Σ qs of block i.
+// quantizeActQ8_0 for nb blocks (bitwise the same quants and scales: id =
+// 127/amax, ties to even, the scale rounded to fp16), also writing
+// nc[i] = k·Σ qs of block i.
 TEXT ·quantQ8_0AVX512(SB), NOSPLIT, $0-44
 	MOVQ         x+0(FP), SI
 	MOVQ         qs+8(FP), DI
@@ -309,12 +297,6 @@ TEXT ·quantQ8_0AVX512(SB), NOSPLIT, $0-44
 	MOVL         k+40(FP), R8
 	MOVL         $0x7FFFFFFF, AX
 	VPBROADCASTD AX, Z31
-	MOVL         $0x80000000, AX
-	VPBROADCASTD AX, Z27
-	MOVL         $0x3F000000, AX     // 0.5
-	VPBROADCASTD AX, Z30
-	MOVL         $0x3F800000, AX     // 1.0
-	VPBROADCASTD AX, Z29
 	MOVL         $0x42FE0000, AX     // 127.0
 	VMOVD        AX, X28
 	TESTQ        CX, CX
@@ -334,16 +316,20 @@ qloop:
 	VMAXPS        X3, X2, X2
 	VPERMILPS     $0xB1, X2, X3
 	VMAXPS        X3, X2, X2
-	VDIVSS        X28, X2, X4        // d = amax/127
-	VMOVSS        X4, (DX)
+	VDIVSS        X28, X2, X4        // amax/127
+	VCVTPS2PH     $0, X4, X4         // to fp16, nearest even
+	VCVTPH2PS     X4, X4
+	VMOVSS        X4, (DX)           // d
 	VXORPS        X5, X5, X5
-	VCMPSS        $4, X5, X4, K1     // d != 0
-	VDIVSS        X4, X29, K1, X5    // id = 1/d, or 0
+	VCMPSS        $4, X5, X2, K1     // amax != 0
+	VDIVSS        X2, X28, K1, X5    // id = 127/amax, or 0
 	VBROADCASTSS  X5, Z5
 	VMULPS        Z5, Z0, Z0
 	VMULPS        Z5, Z1, Z1
-	ROUNDHA(Z0, Z6, Z8)
-	ROUNDHA(Z1, Z7, Z9)
+	VRNDSCALEPS   $0x08, Z0, Z0      // nearest, ties to even
+	VRNDSCALEPS   $0x08, Z1, Z1
+	VCVTTPS2DQ    Z0, Z0
+	VCVTTPS2DQ    Z1, Z1
 	VPMOVSDB      Z0, X12
 	VPMOVSDB      Z1, X13
 	VMOVDQU       X12, (DI)
