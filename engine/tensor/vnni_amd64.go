@@ -8,9 +8,10 @@ import (
 	"github.com/baco-go/baco/engine/gguf"
 )
 
-// haveVNNI reports whether the AVX-512 VNNI kernels for Q8_0 and Q4_0
-// weights can run: zmm registers (AVX-512 F/BW/VL, enabled by the OS) and
-// VPDPBUSD, plus the AVX2 set the rest of the package uses.
+// haveVNNI reports whether the AVX-512 VNNI kernels (Q8_0, Q4_0, Q4_K and
+// Q6_K tiles, and the activation quantisers) can run: zmm registers
+// (AVX-512 F/BW/VL, enabled by the OS) and VPDPBUSD/VPDPWSSD, plus the AVX2
+// set the rest of the package uses.
 var haveVNNI = haveSIMD && cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW &&
 	cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI
 
