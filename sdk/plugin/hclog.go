@@ -68,7 +68,19 @@ func (l *hcLogger) Log(level hclog.Level, msg string, args ...any) {
 	if !l.h.Enabled(context.Background(), sl) {
 		return
 	}
-	l.logger().Log(context.Background(), sl, msg, args...)
+	l.logger().Log(context.Background(), sl, msg, dropTimestamp(args)...)
+}
+
+// dropTimestamp removes the "timestamp" pair go-plugin adds when it relays a
+// plugin's log line: the slog record carries its own time, and the relayed
+// value is often the zero time.
+func dropTimestamp(args []any) []any {
+	for i := 0; i+1 < len(args); i += 2 {
+		if k, ok := args[i].(string); ok && k == "timestamp" {
+			return append(append([]any{}, args[:i]...), args[i+2:]...)
+		}
+	}
+	return args
 }
 
 // Trace implements hclog.Logger.

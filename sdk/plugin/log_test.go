@@ -80,3 +80,22 @@ func TestHCLogger(t *testing.T) {
 		t.Error("names")
 	}
 }
+
+func TestDropTimestamp(t *testing.T) {
+	for _, tc := range []struct{ in, want []any }{
+		{[]any{"a", 1, "timestamp", "x", "b", 2}, []any{"a", 1, "b", 2}},
+		{[]any{"timestamp", "x"}, []any{}},
+		{[]any{"a", 1}, []any{"a", 1}},
+		{nil, nil},
+	} {
+		got := dropTimestamp(tc.in)
+		if len(got) != len(tc.want) {
+			t.Fatalf("dropTimestamp(%v) = %v, want %v", tc.in, got, tc.want)
+		}
+		for i := range got {
+			if got[i] != tc.want[i] {
+				t.Fatalf("dropTimestamp(%v) = %v, want %v", tc.in, got, tc.want)
+			}
+		}
+	}
+}
