@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/baco-go/baco/core/backend"
+	"github.com/baco-go/baco/core/backend/prefixcache"
 	"github.com/baco-go/baco/core/chat"
 	"github.com/baco-go/baco/core/prompt"
 	"github.com/baco-go/baco/pipeline"
@@ -46,6 +47,7 @@ Examples:
 	f.StringArray("api-key", nil, "accepted Bearer API key (repeatable; none: no authentication)")
 	f.Int("queue-len", 64, "requests waiting per pipeline before 429")
 	f.Int("max-seqs", 16, "sequences stepped together per pipeline")
+	f.Int("prefix-cache", 16, "finished sequences kept per model so a request resending their tokens skips the prefill (0: off)")
 	f.Duration("timeout", 10*time.Minute, "per-request timeout")
 	f.Duration("shutdown-timeout", 30*time.Second, "how long a shutdown waits for requests in flight")
 	f.Int("max-n", 16, "largest n (choices per prompt) a request may ask for")
@@ -257,6 +259,7 @@ func (sharedBackend) Close() error { return nil }
 // modelCache loads each model file once.
 type modelCache struct {
 	open   pipeline.Opener
+	keep   int // finished sequences kept per model for prefix reuse
 	mu     sync.Mutex
 	loaded map[string]backend.Backend
 	order  []string
@@ -272,6 +275,12 @@ func (c *modelCache) opener() pipeline.Opener {
 		be, err := c.open(ctx, ref)
 		if err != nil {
 			return nil, err
+		}
+		// Requests that resend a previous request's tokens (a client using
+		// this server as a remote backend, a shared system prompt) fork the
+		// kept sequence instead of prefilling again.
+		if c.keep > 0 {
+			be = prefixcache.New(be, c.keep)
 		}
 		c.loaded[ref] = be
 		c.order = append(c.order, ref)
@@ -308,7 +317,14 @@ func (a *app) runServe(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	cache := &modelCache{open: a.opener(), loaded: map[string]backend.Backend{}}
+	keep, err := a.serveInt(cmd, "prefix-cache")
+	if err != nil {
+		return err
+	}
+	if keep < 0 {
+		return usagef("--prefix-cache %d: want 0 (off) or more", keep)
+	}
+	cache := &modelCache{open: a.opener(), keep: keep, loaded: map[string]backend.Backend{}}
 	defer cache.close()
 	var models []*server.Model
 	ids := map[string]string{} // id → what it names
