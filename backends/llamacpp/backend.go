@@ -77,11 +77,12 @@ type Backend struct {
 	info   backend.Info
 	vocab  *remote.Vocab
 	decode func([]int32) string
-	seqs   *remote.Seqs
-	topK   int
-	full   bool
-	conc   int
-	log    *slog.Logger
+	remote.SeqOps
+	seqs *remote.Seqs
+	topK int
+	full bool
+	conc int
+	log  *slog.Logger
 }
 
 var _ backend.Backend = (*Backend)(nil)
@@ -136,6 +137,7 @@ func New(ctx context.Context, o Options) (*Backend, error) {
 		conc = min(max(props.TotalSlots, 1), 64)
 	}
 	b := &Backend{c: c, seqs: remote.NewSeqs(), topK: o.TopK, full: o.FullDist, conc: conc, log: log}
+	b.SeqOps = remote.SeqOps{Name: "llamacpp", Seqs: b.seqs}
 	if b.topK == 0 {
 		b.topK = DefaultTopK
 	}
@@ -288,44 +290,12 @@ func (b *Backend) checkIDs(ids []int32) error {
 	return nil
 }
 
-// Open creates an empty sequence (no request).
-func (b *Backend) Open(ctx context.Context) (backend.SeqID, error) { return wrap(b.seqs.Open()) }
-
-// Fork copies a sequence's tokens (no request; the server finds the common
-// prefix in its cache).
-func (b *Backend) Fork(ctx context.Context, seq backend.SeqID) (backend.SeqID, error) {
-	return wrap(b.seqs.Fork(seq))
-}
-
-// Truncate drops every token of seq from position n on (no request).
-func (b *Backend) Truncate(ctx context.Context, seq backend.SeqID, n int) error {
-	if err := b.seqs.Truncate(seq, n); err != nil {
-		return fmt.Errorf("llamacpp: %w", err)
-	}
-	return nil
-}
-
-// Free releases a sequence (no request).
-func (b *Backend) Free(ctx context.Context, seq backend.SeqID) error {
-	if err := b.seqs.Free(seq); err != nil {
-		return fmt.Errorf("llamacpp: %w", err)
-	}
-	return nil
-}
-
 // Close forgets every sequence and closes idle connections.
 func (b *Backend) Close() error {
 	if b.seqs.Close() {
 		b.c.c.HTTP.CloseIdleConnections()
 	}
 	return nil
-}
-
-func wrap(id backend.SeqID, err error) (backend.SeqID, error) {
-	if err != nil {
-		return 0, fmt.Errorf("llamacpp: %w", err)
-	}
-	return id, nil
 }
 
 // Step sends one /completion per input (per appended token with

@@ -123,6 +123,7 @@ type Backend struct {
 	decode func(ids []int32) string
 	closer func() error
 
+	remote.SeqOps
 	seqs     *remote.Seqs
 	topK     int
 	maxTopK  int
@@ -161,6 +162,7 @@ func New(ctx context.Context, o Options) (*Backend, error) {
 	}
 	b := &Backend{base: base, model: o.Model, extra: o.Extra, log: log, seqs: remote.NewSeqs(),
 		maxTopK: o.MaxTopK, conc: o.Concurrency, retry: o.Retry}
+	b.SeqOps = remote.SeqOps{Name: "openai", Seqs: b.seqs}
 	if b.maxTopK == 0 {
 		b.maxTopK = DefaultMaxTopK
 	}
@@ -467,30 +469,6 @@ func (b *Backend) checkIDs(ids []int32) error {
 	return nil
 }
 
-// Open creates an empty sequence (no request).
-func (b *Backend) Open(ctx context.Context) (backend.SeqID, error) { return wrap(b.seqs.Open()) }
-
-// Fork copies a sequence's tokens (no request).
-func (b *Backend) Fork(ctx context.Context, seq backend.SeqID) (backend.SeqID, error) {
-	return wrap(b.seqs.Fork(seq))
-}
-
-// Truncate drops every token of seq from position n on (no request).
-func (b *Backend) Truncate(ctx context.Context, seq backend.SeqID, n int) error {
-	if err := b.seqs.Truncate(seq, n); err != nil {
-		return fmt.Errorf("openai: %w", err)
-	}
-	return nil
-}
-
-// Free releases a sequence (no request).
-func (b *Backend) Free(ctx context.Context, seq backend.SeqID) error {
-	if err := b.seqs.Free(seq); err != nil {
-		return fmt.Errorf("openai: %w", err)
-	}
-	return nil
-}
-
 // Close forgets every sequence and closes idle connections.
 func (b *Backend) Close() error {
 	if b.seqs.Close() {
@@ -500,13 +478,6 @@ func (b *Backend) Close() error {
 		}
 	}
 	return nil
-}
-
-func wrap(id backend.SeqID, err error) (backend.SeqID, error) {
-	if err != nil {
-		return 0, fmt.Errorf("openai: %w", err)
-	}
-	return id, nil
 }
 
 // Step sends one completion per input, Concurrency at a time, and commits
