@@ -88,6 +88,8 @@ func (d *Dist) LogProbOf(id int32) (float32, bool) {
 // LogSoftmax writes the log-softmax of logits into out (which may alias
 // logits) and returns the entropy of the resulting distribution in nats.
 // It is numerically stable for any finite logits; -Inf logits get -Inf.
+// One exponential per entry: with e_i = exp(v_i − max) and S = Σ e_i,
+// log p_i = v_i − max − log S and H = log S − (1/S) Σ e_i (v_i − max).
 func LogSoftmax(out, logits []float32) float64 {
 	maxv := float32(math.Inf(-1))
 	for _, v := range logits {
@@ -95,20 +97,21 @@ func LogSoftmax(out, logits []float32) float64 {
 			maxv = v
 		}
 	}
-	var sum float64
+	var sum, dot float64
 	for _, v := range logits {
-		sum += math.Exp(float64(v - maxv))
-	}
-	lse := float64(maxv) + math.Log(sum)
-	var h float64
-	for i, v := range logits {
-		lp := float64(v) - lse
-		out[i] = float32(lp)
-		if !math.IsInf(lp, -1) {
-			h -= math.Exp(lp) * lp
+		d := float64(v - maxv)
+		e := math.Exp(d)
+		sum += e
+		if e > 0 {
+			dot += e * d
 		}
 	}
-	return h
+	logSum := math.Log(sum)
+	lse := float64(maxv) + logSum
+	for i, v := range logits {
+		out[i] = float32(float64(v) - lse)
+	}
+	return logSum - dot/sum
 }
 
 // FromLogits builds a Dist from raw logits: the full log-softmax, the exact
