@@ -11,7 +11,6 @@ import (
 	"github.com/baco-go/baco/hub"
 	"github.com/baco-go/baco/pipeline"
 	"github.com/baco-go/baco/pluginhost"
-	"github.com/baco-go/baco/plugins/backends/gguf/ggufbackend"
 	"github.com/baco-go/baco/sdk/plugin"
 )
 
@@ -23,35 +22,28 @@ import (
 // llamacpp:http://127.0.0.1:8080.
 func (a *app) opener() pipeline.Opener {
 	return func(ctx context.Context, ref string) (backend.Backend, error) {
-		if spec, ok, err := a.namedModel(ref); err != nil {
-			return nil, err
-		} else if ok {
-			h, err := a.host()
-			if err != nil {
-				return nil, err
-			}
-			return h.Backend(ctx, spec.Backend, spec.params)
-		}
-		if isPluginRef(ref) {
-			h, err := a.host()
-			if err != nil {
-				return nil, err
-			}
-			return a.pluginOpener(h)(ctx, ref)
-		}
-		if a.v.GetBool("in-process") {
-			return a.loadModel(ctx, ref)
-		}
-		path, err := a.resolveModel(ctx, ref)
+		spec, named, err := a.namedModel(ref)
 		if err != nil {
 			return nil, err
+		}
+		if !named && !isPluginRef(ref) {
+			if a.v.GetBool("in-process") {
+				return a.loadModel(ctx, ref)
+			}
+			// A local file or folder (hub references pulled first),
+			// served by the gguf plugin through pluginOpener.
+			if ref, err = a.resolveModel(ctx, ref); err != nil {
+				return nil, err
+			}
 		}
 		h, err := a.host()
 		if err != nil {
 			return nil, err
 		}
-		p := ggufbackend.Params{Model: path, ContextLen: a.v.GetInt("context-len"), Threads: a.v.GetInt("threads")}
-		return h.Backend(ctx, ggufbackend.Name, p.Encode())
+		if named {
+			return h.Backend(ctx, spec.Backend, spec.params)
+		}
+		return a.pluginOpener(h)(ctx, ref)
 	}
 }
 
