@@ -133,8 +133,8 @@ func (d *Decoder) newReqState(ctx context.Context, req Request) (*reqState, erro
 	if req.Router != nil {
 		rs.router = req.Router
 	}
-	rs.models[route.Base] = newModel("base", d.cfg.Base, d.base, req.BasePrompt, req.BaseSampling)
-	rs.models[route.Aligned] = newModel("aligned", d.cfg.Aligned, d.aligned, req.AlignedPrompt, req.AlignedSampling)
+	rs.models[route.Base] = newModel(d, route.Base, req.BasePrompt, req.BaseSampling)
+	rs.models[route.Aligned] = newModel(d, route.Aligned, req.AlignedPrompt, req.AlignedSampling)
 	for _, m := range rs.models {
 		if len(m.prompt) == 0 {
 			return nil, fmt.Errorf("decode: the %s model's prompt is empty (it needs at least one token, e.g. BOS)", m.role)
@@ -168,7 +168,8 @@ func (rs *reqState) result() *Result {
 	return res
 }
 
-func newModel(role string, be backend.Backend, info backend.Info, prompt []int32, p sample.Params) *model {
+func newModel(d *Decoder, r route.Source, prompt []int32, p sample.Params) *model {
+	be, role, info := d.model(r)
 	m := &model{role: role, be: be, info: info, prompt: prompt, params: p, stops: map[int32]bool{}}
 	for _, id := range info.StopIDs {
 		m.stops[id] = true
@@ -486,11 +487,7 @@ func containsSeq(ss []*seq, s *seq) bool {
 // distribution is the prompt's); the rare sample that also has tokens to
 // catch up on then takes a second Step.
 func (b *batch) fetch(ctx context.Context, r route.Source, ss []*seq) error {
-	be := b.d.cfg.Base
-	role, info := "base", b.d.base
-	if r == route.Aligned {
-		be, role, info = b.d.cfg.Aligned, "aligned", b.d.aligned
-	}
+	be, role, info := b.d.model(r)
 	var (
 		roots   []*model
 		in      []backend.StepInput
@@ -518,7 +515,7 @@ func (b *batch) fetch(ctx context.Context, r route.Source, ss []*seq) error {
 				later = append(later, s) // its prompt is in this Step
 				continue
 			}
-			if err := b.fork(ctx, be, role, info, s, r); err != nil {
+			if err := b.fork(ctx, s, r); err != nil {
 				return err
 			}
 			if ms.valid {
@@ -528,12 +525,12 @@ func (b *batch) fetch(ctx context.Context, r route.Source, ss []*seq) error {
 		in = append(in, backend.StepInput{Seq: ms.id, Tokens: ms.pending, TopK: b.d.cfg.TopK})
 		stepped = append(stepped, s)
 	}
-	if err := b.stepSeqs(ctx, be, role, info, r, in, roots, stepped); err != nil {
+	if err := b.stepSeqs(ctx, r, in, roots, stepped); err != nil {
 		return err
 	}
 	in, stepped = in[:0], stepped[:0]
 	for _, s := range later {
-		if err := b.fork(ctx, be, role, info, s, r); err != nil {
+		if err := b.fork(ctx, s, r); err != nil {
 			return err
 		}
 		if ms := &s.m[r]; !ms.valid {
@@ -541,12 +538,13 @@ func (b *batch) fetch(ctx context.Context, r route.Source, ss []*seq) error {
 			stepped = append(stepped, s)
 		}
 	}
-	return b.stepSeqs(ctx, be, role, info, r, in, nil, stepped)
+	return b.stepSeqs(ctx, r, in, nil, stepped)
 }
 
 // fork gives sample s its own sequence in model r, a copy of the prefilled
 // prompt; its pending tokens are those it generated so far.
-func (b *batch) fork(ctx context.Context, be backend.Backend, role string, info backend.Info, s *seq, r route.Source) error {
+func (b *batch) fork(ctx context.Context, s *seq, r route.Source) error {
+	be, role, info := b.d.model(r)
 	ms, m := &s.m[r], s.rs.models[r]
 	id, err := be.Fork(ctx, m.root)
 	if err != nil {
@@ -563,11 +561,11 @@ func (b *batch) fork(ctx context.Context, be backend.Backend, role string, info 
 
 // stepSeqs runs one Step whose inputs are the prompts of roots followed by
 // the pending tokens of stepped, and stores the distributions.
-func (b *batch) stepSeqs(ctx context.Context, be backend.Backend, role string, info backend.Info, r route.Source,
-	in []backend.StepInput, roots []*model, stepped []*seq) error {
+func (b *batch) stepSeqs(ctx context.Context, r route.Source, in []backend.StepInput, roots []*model, stepped []*seq) error {
 	if len(in) == 0 {
 		return nil
 	}
+	be, role, info := b.d.model(r)
 	start := time.Now()
 	out, err := be.Step(ctx, in)
 	if err != nil {
@@ -592,4 +590,13 @@ func (b *batch) stepSeqs(ctx context.Context, be backend.Backend, role string, i
 		ms.steps++
 	}
 	return nil
+}
+
+// model returns the backend of source r with its role name and info, for
+// stepping it and naming it in errors.
+func (d *Decoder) model(r route.Source) (backend.Backend, string, backend.Info) {
+	if r == route.Aligned {
+		return d.cfg.Aligned, "aligned", d.aligned
+	}
+	return d.cfg.Base, "base", d.base
 }
